@@ -1,0 +1,172 @@
+//! The command line: argument parsing and wiring of the pipeline stages, nothing else.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::compile::{CompileOptions, compile};
+use crate::diagnostic::{Diagnostic, render_all};
+use crate::load::{Overrides, load};
+use crate::plan::Plan;
+use crate::report::plan_tree;
+
+/// Exit code of a run where every scenario passed (or every file is valid).
+pub const EXIT_OK: u8 = 0;
+/// Exit code of an invalid spec or a usage error.
+pub const EXIT_INVALID: u8 = 2;
+
+/// Runs declarative YAML scenarios against MCP servers, HTTP services and their databases.
+#[derive(Debug, Parser)]
+#[command(name = "runner", version, about, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check scenario files and report every problem with its file:line:col.
+    Validate {
+        /// Scenario files or folders (searched recursively for *.yaml and *.yml).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[command(flatten)]
+        vars: VarArgs,
+    },
+    /// Print the compiled step graph of a scenario without running anything.
+    Plan {
+        /// The scenario file.
+        file: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        #[command(flatten)]
+        vars: VarArgs,
+    },
+    /// Print the JSON Schema (draft 2020-12) of scenario files.
+    Schema,
+}
+
+/// Variable overrides, shared by every command that loads scenarios.
+#[derive(Debug, Args)]
+struct VarArgs {
+    /// A YAML file of variable values that replace the scenario's defaults (repeatable).
+    #[arg(long = "vars", value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// Replace one variable's default: NAME=VALUE, the value typed as YAML (repeatable; wins over --vars).
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    assignments: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+impl Cli {
+    /// Runs the command; returns the process exit code.
+    pub fn run(self) -> ExitCode {
+        let code = match self.command {
+            Command::Validate { paths, vars } => validate(&paths, &vars),
+            Command::Plan { file, format, vars } => plan(file, format, &vars),
+            Command::Schema => print(&schema_text()),
+        };
+        ExitCode::from(code)
+    }
+}
+
+/// The JSON Schema as `runner schema` prints it (and `schemas/scenario.schema.json` holds it).
+pub fn schema_text() -> String {
+    let mut text = serde_json::to_string_pretty(&crate::spec::json_schema()).expect("a JSON value serializes");
+    text.push('\n');
+    text
+}
+
+fn overrides(vars: &VarArgs) -> Result<Overrides, Vec<Diagnostic>> {
+    let mut overrides = Overrides::default();
+    let mut problems = Vec::new();
+    for file in &vars.files {
+        if let Err(d) = overrides.add_file(file) {
+            problems.push(d);
+        }
+    }
+    for assignment in &vars.assignments {
+        if let Err(message) = overrides.add_assignment(assignment) {
+            problems.push(Diagnostic::for_path(std::path::Path::new("--set"), message));
+        }
+    }
+    if problems.is_empty() {
+        Ok(overrides)
+    } else {
+        Err(problems)
+    }
+}
+
+/// Loads and compiles every scenario behind `paths`: the plans, and the problems of the rest.
+fn compile_all(paths: &[PathBuf], vars: &VarArgs) -> (Vec<Plan>, Vec<Diagnostic>) {
+    let overrides = match overrides(vars) {
+        Ok(o) => o,
+        Err(problems) => return (Vec::new(), problems),
+    };
+    let outcome = load(paths, &overrides);
+    let options = CompileOptions::from_process();
+    let mut diagnostics = outcome.diagnostics;
+    let mut plans = Vec::new();
+    for loaded in &outcome.scenarios {
+        match compile(loaded, &options) {
+            Ok(plan) => plans.push(plan),
+            Err(problems) => diagnostics.extend(problems),
+        }
+    }
+    (plans, diagnostics)
+}
+
+fn validate(paths: &[PathBuf], vars: &VarArgs) -> u8 {
+    let (plans, diagnostics) = compile_all(paths, vars);
+    let mut out = String::new();
+    for plan in &plans {
+        out.push_str(&format!("ok {}\n", plan.path.display()));
+    }
+    print(&out);
+    if diagnostics.is_empty() {
+        if plans.is_empty() {
+            eprintln!("error: no scenario files found");
+            return EXIT_INVALID;
+        }
+        return EXIT_OK;
+    }
+    report(&diagnostics)
+}
+
+fn plan(file: PathBuf, format: Format, vars: &VarArgs) -> u8 {
+    let (plans, diagnostics) = compile_all(&[file], vars);
+    if !diagnostics.is_empty() {
+        return report(&diagnostics);
+    }
+    let mut text = String::new();
+    for plan in &plans {
+        match format {
+            Format::Text => text.push_str(&plan_tree(plan)),
+            Format::Json => {
+                text.push_str(&serde_json::to_string_pretty(plan).expect("a plan serializes"));
+                text.push('\n');
+            }
+        }
+    }
+    print(&text)
+}
+
+fn report(diagnostics: &[Diagnostic]) -> u8 {
+    eprint!("{}", render_all(diagnostics));
+    EXIT_INVALID
+}
+
+/// Writes to stdout; a closed pipe (`runner plan x | head`) is not an error.
+fn print(text: &str) -> u8 {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
+    EXIT_OK
+}

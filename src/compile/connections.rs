@@ -1,0 +1,157 @@
+//! `connections:` compiled, and the connection each network step uses.
+
+use std::time::Duration;
+
+use super::Compiler;
+use super::durations::Zero;
+use super::scope::{Phase, Scope};
+use crate::plan::{
+    ClientInfoPlan, ConnectionKind, ConnectionPlan, HttpConnectionPlan, McpConnectionPlan, SqlConnectionPlan, ValuePlan,
+};
+use crate::source::Pos;
+use crate::spec::{ClientInfo, Connection, Entries, Name, Text};
+use crate::suggest;
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+const DEFAULT_POOL_SIZE: u32 = 4;
+
+impl Compiler<'_> {
+    pub(super) fn connections(&mut self) -> Vec<ConnectionPlan> {
+        // Connections open per client instance, so their templates may name the client.
+        let mut scope = Scope::phase(Phase::Clients, self.var_names());
+        scope.remove("counts");
+        self.spec
+            .connections
+            .iter()
+            .map(|(name, connection)| ConnectionPlan {
+                name: name.value.clone(),
+                kind: self.connection(connection, &scope),
+            })
+            .collect()
+    }
+
+    fn connection(&mut self, connection: &Connection, scope: &Scope) -> ConnectionKind {
+        match connection {
+            Connection::Mcp(c) => ConnectionKind::Mcp(McpConnectionPlan {
+                url: self.text(&c.url, scope),
+                protocol_version: c.protocol_version.as_ref().map(|v| v.value).unwrap_or_default(),
+                headers: self.headers(&c.headers, scope),
+                on_expired: c.on_expired,
+                client_info: self.client_info(c.client_info.as_ref(), scope),
+                capabilities: c
+                    .capabilities
+                    .as_ref()
+                    .map_or(ValuePlan::Literal(serde_json::json!({})), |n| self.value(n, scope)),
+                connect_timeout: self.fixed_duration(c.connect_timeout.as_ref(), CONNECT_TIMEOUT, Zero::Refused),
+                timeout: self.fixed_duration(c.timeout.as_ref(), REQUEST_TIMEOUT, Zero::Refused),
+                idle_timeout: self.fixed_duration(c.idle_timeout.as_ref(), REQUEST_TIMEOUT, Zero::Refused),
+            }),
+            Connection::Http(c) => ConnectionKind::Http(HttpConnectionPlan {
+                base_url: self.text(&c.base_url, scope),
+                headers: self.headers(&c.headers, scope),
+                connect_timeout: self.fixed_duration(c.connect_timeout.as_ref(), CONNECT_TIMEOUT, Zero::Refused),
+                timeout: self.fixed_duration(c.timeout.as_ref(), REQUEST_TIMEOUT, Zero::Refused),
+            }),
+            Connection::Sql(c) => ConnectionKind::Sql(SqlConnectionPlan {
+                url: self.text(&c.url, scope),
+                pool_size: match &c.pool_size {
+                    Some(n) if n.value == 0 => {
+                        self.error(n.at, "`pool_size` must be at least 1");
+                        DEFAULT_POOL_SIZE
+                    }
+                    Some(n) => n.value,
+                    None => DEFAULT_POOL_SIZE,
+                },
+                connect_timeout: self.fixed_duration(c.connect_timeout.as_ref(), CONNECT_TIMEOUT, Zero::Refused),
+                timeout: self.fixed_duration(c.timeout.as_ref(), REQUEST_TIMEOUT, Zero::Refused),
+            }),
+        }
+    }
+
+    pub(super) fn headers(&mut self, headers: &Entries<Text>, scope: &Scope) -> Vec<(String, ValuePlan)> {
+        headers
+            .iter()
+            .map(|(name, value)| (name.value.clone(), self.text(value, scope)))
+            .collect()
+    }
+
+    pub(super) fn client_info(&mut self, info: Option<&ClientInfo>, scope: &Scope) -> ClientInfoPlan {
+        let Some(info) = info else {
+            return ClientInfoPlan::default();
+        };
+        ClientInfoPlan {
+            name: info.name.as_ref().map(|n| self.text(n, scope)),
+            version: info.version.as_ref().map(|v| self.text(v, scope)),
+        }
+    }
+
+    /// The connection of `kind` a step uses: the one it names, or the only one of that kind.
+    pub(super) fn resolve_connection(
+        &mut self,
+        named: Option<&Name>,
+        kind: &str,
+        step_kind: &str,
+        at: Pos,
+    ) -> Option<String> {
+        let connections = &self.spec.connections;
+        if let Some(name) = named {
+            let Some(connection) = connections.get(&name.value) else {
+                let help = suggest::did_you_mean(&name.value, connections.keys());
+                self.error(name.at, format!("unknown connection `{}`", name.value))
+                    .width(name.value.len())
+                    .maybe_help(help.or_else(|| Some(declared(connections.keys()))));
+                return None;
+            };
+            if connection.kind() != kind {
+                let actual = connection.kind();
+                self.error(
+                    name.at,
+                    format!(
+                        "`{}` is an `{actual}` connection, but a `{step_kind}` step needs an `{kind}` one",
+                        name.value
+                    ),
+                )
+                .width(name.value.len());
+                return None;
+            }
+            return Some(name.value.clone());
+        }
+        let candidates: Vec<&str> = connections
+            .iter()
+            .filter(|(_, c)| c.kind() == kind)
+            .map(|(n, _)| n.value.as_str())
+            .collect();
+        match candidates.as_slice() {
+            [only] => Some(only.to_string()),
+            [] => {
+                self.error(
+                    at,
+                    format!("a `{step_kind}` step needs an `{kind}` connection, and the scenario declares none"),
+                )
+                .width(step_kind.len())
+                .help(format!("declare one: `connections: {{ name: {{ {kind}: {{ … }} }} }}`"));
+                None
+            }
+            several => {
+                let list = several.join("`, `");
+                self.error(
+                    at,
+                    format!("this `{step_kind}` step could use any of the `{kind}` connections `{list}`"),
+                )
+                .width(step_kind.len())
+                .help("name one with `connection: NAME`");
+                None
+            }
+        }
+    }
+}
+
+fn declared<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    let names: Vec<_> = names.collect();
+    if names.is_empty() {
+        "the scenario declares no connections".into()
+    } else {
+        format!("declared connections: {}", names.join(", "))
+    }
+}

@@ -1,0 +1,122 @@
+//! Client groups and the barriers they meet at.
+
+use std::time::Duration;
+
+use super::Compiler;
+use super::durations::Zero;
+use super::scope::{Phase, Scope};
+use crate::plan::{Action, BarrierPlan, GroupPlan};
+use crate::source::Pos;
+use crate::spec::Name;
+
+/// The client group a list of steps belongs to.
+pub(super) struct Owner {
+    name: String,
+    count: u64,
+}
+
+/// A `barrier:` step, as seen by the compiler.
+pub(super) struct BarrierUse {
+    name: String,
+    group: String,
+    count: u64,
+    at: Pos,
+}
+
+impl Compiler<'_> {
+    pub(super) fn groups(&mut self) -> Vec<GroupPlan> {
+        let spec = self.spec;
+        if spec.clients.is_empty() && spec.before.is_none() && spec.after.is_none() {
+            let at = self.source.pos_of_offset(0);
+            self.error(at, "this scenario has no steps")
+                .help("add a client group: `clients: { main: { steps: [ … ] } }`");
+        }
+        spec.clients
+            .iter()
+            .map(|(name, group)| {
+                let count = self.fixed_count(group.count.as_ref(), 1);
+                let owner = Owner {
+                    name: name.value.clone(),
+                    count,
+                };
+                let mut scope = Scope::phase(Phase::Clients, self.var_names());
+                let steps = self.steps(&group.steps, &mut scope, Some(&owner));
+                let record = group
+                    .record
+                    .iter()
+                    .map(|(key, value)| (key.value.clone(), self.value(value, &scope)))
+                    .collect();
+                GroupPlan {
+                    name: name.value.clone(),
+                    description: group.description.clone(),
+                    count,
+                    start_after: self.fixed_duration(group.start_after.as_ref(), Duration::ZERO, Zero::Allowed),
+                    ramp_up: self.fixed_duration(group.ramp_up.as_ref(), Duration::ZERO, Zero::Allowed),
+                    steps,
+                    record,
+                }
+            })
+            .collect()
+    }
+
+    pub(super) fn barrier(&mut self, name: &Name, owner: Option<&Owner>) -> Action {
+        match owner {
+            Some(owner) => self.barrier_uses.push(BarrierUse {
+                name: name.value.clone(),
+                group: owner.name.clone(),
+                count: owner.count,
+                at: name.at,
+            }),
+            None => {
+                self.error(
+                    name.at,
+                    "a barrier holds clients together, but `before:` and `after:` run once, alone",
+                )
+                .width(name.value.len())
+                .help("move the barrier into the steps of a client group");
+            }
+        }
+        Action::Barrier {
+            barrier: name.value.clone(),
+        }
+    }
+
+    /// Every barrier with the groups that meet at it; a barrier only one instance reaches is an error.
+    pub(super) fn barriers(&mut self) -> Vec<BarrierPlan> {
+        let mut barriers: Vec<(BarrierPlan, Pos)> = Vec::new();
+        for used in std::mem::take(&mut self.barrier_uses) {
+            let index = match barriers.iter().position(|(b, _)| b.name == used.name) {
+                Some(i) => i,
+                None => {
+                    let plan = BarrierPlan {
+                        name: used.name.clone(),
+                        groups: Vec::new(),
+                    };
+                    barriers.push((plan, used.at));
+                    barriers.len() - 1
+                }
+            };
+            let groups = &mut barriers[index].0.groups;
+            if !groups.iter().any(|(g, _)| *g == used.group) {
+                groups.push((used.group, used.count));
+            }
+        }
+        for (barrier, at) in &barriers {
+            if barrier.parties() == 1 {
+                let group = &barrier.groups[0].0;
+                self.error(
+                    *at,
+                    format!(
+                        "only one client instance reaches barrier `{}`, so it would wait for nobody",
+                        barrier.name
+                    ),
+                )
+                .width(barrier.name.len())
+                .help(format!(
+                    "raise the `count` of group `{group}`, or name the barrier in another group too"
+                ));
+            }
+        }
+        barriers.into_iter().map(|(b, _)| b).collect()
+    }
+}

@@ -1,0 +1,63 @@
+//! Step names (the keys of `counts`) and the names steps assign, gathered before compiling so a
+//! template can be told apart "used too early" from "never defined".
+
+use super::Compiler;
+use crate::spec::{Step, StepKind};
+
+/// The name of a step: its `name:`, or its kind and subject (`heartbeat` for `call: heartbeat`).
+pub fn step_name(step: &Step) -> String {
+    if let Some(name) = &step.name {
+        return name.value.clone();
+    }
+    match &step.kind.value {
+        StepKind::Call { tool, .. } => tool.value.clone(),
+        StepKind::Request { method, .. } | StepKind::Notify { method, .. } => method.value.clone(),
+        StepKind::Http(h) => {
+            let method = h.method.as_ref().map_or("GET".into(), |m| m.value.to_uppercase());
+            let target = h.path.as_ref().or(h.url.as_ref()).map_or("", |t| t.value.as_str());
+            format!("{method} {target}")
+        }
+        StepKind::Wait(d) => format!("wait {}", d.0.value),
+        StepKind::Barrier(name) => format!("barrier {}", name.value),
+        StepKind::Group { name, .. } => name.value.clone(),
+        other => other.key().to_string(),
+    }
+}
+
+/// The nested steps of a step, if it has any.
+pub fn children(step: &Step) -> &[Step] {
+    match &step.kind.value {
+        StepKind::Repeat { steps, .. } | StepKind::Group { steps, .. } => &steps.value,
+        _ => &[],
+    }
+}
+
+impl Compiler<'_> {
+    /// Gathers every step name and every assigned name of the file.
+    pub(super) fn collect_names(&mut self) {
+        let spec = self.spec;
+        let phases = spec.before.iter().chain(spec.after.iter()).map(|s| &s.value[..]);
+        let groups = spec.clients.iter().map(|(_, g)| &g.steps.value[..]);
+        for steps in phases.chain(groups) {
+            self.collect_from(steps);
+        }
+    }
+
+    fn collect_from(&mut self, steps: &[Step]) {
+        for step in steps {
+            let name = step_name(step);
+            if !self.step_names.contains(&name) {
+                self.step_names.push(name);
+            }
+            for (key, _) in step.save.iter() {
+                self.assigned.entry(key.value.clone()).or_insert(key.at);
+            }
+            if let StepKind::Set(vars) = &step.kind.value {
+                for (key, _) in vars.iter() {
+                    self.assigned.entry(key.value.clone()).or_insert(key.at);
+                }
+            }
+            self.collect_from(children(step));
+        }
+    }
+}

@@ -1,0 +1,297 @@
+//! Steps → [`StepPlan`]s, with the scope growing as the steps go: `session_id` after an
+//! `initialize`, saved names after the step that saves them, `last` after any step.
+
+use std::time::Duration;
+
+use super::Compiler;
+use super::durations::Zero;
+use super::groups::Owner;
+use super::names::step_name;
+use super::scope::{RESERVED, SESSION_NAMES, Scope};
+use super::templates::is_template;
+use crate::plan::{Action, Body, DurationPlan, RepeatPlan, RetryPlan, StepPlan, ValuePlan};
+use crate::spec::{HttpStep, Name, Node, Repeat, Spanned, Step, StepKind};
+
+/// The HTTP methods an `http` step may use.
+const HTTP_METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+
+/// The pause between two attempts of a `retry` when the step sets none.
+const RETRY_EVERY: Duration = Duration::from_secs(1);
+
+impl Compiler<'_> {
+    /// Compiles a list of steps; `scope` comes out with the names they define.
+    pub(super) fn steps(
+        &mut self,
+        steps: &Spanned<Vec<Step>>,
+        scope: &mut Scope,
+        owner: Option<&Owner>,
+    ) -> Vec<StepPlan> {
+        if steps.value.is_empty() {
+            self.error(steps.at, "this list of steps is empty")
+                .help("give it at least one step, e.g. `- wait: 1s`");
+        }
+        steps.value.iter().map(|step| self.step(step, scope, owner)).collect()
+    }
+
+    fn step(&mut self, step: &Step, scope: &mut Scope, owner: Option<&Owner>) -> StepPlan {
+        self.check_result_keys(step);
+        let action = self.action(step, scope, owner);
+        let with_result = scope.with("result");
+        let expect = self.expect(step.expect.as_ref(), &with_result);
+        let save = self.save(&step.save, &with_result);
+        let timeout = step
+            .timeout
+            .as_ref()
+            .and_then(|d| self.duration(d, scope, Zero::Refused));
+        let retry = step.retry.as_ref().and_then(|r| {
+            let within = self.duration(&r.value.within, scope, Zero::Refused);
+            let every = match &r.value.every {
+                Some(every) => self.duration(every, scope, Zero::Refused),
+                None => Some(DurationPlan::Fixed(RETRY_EVERY)),
+            };
+            Some(RetryPlan {
+                within: within?,
+                every: every?,
+            })
+        });
+        if matches!(step.kind.value, StepKind::Initialize(_)) {
+            scope.add_all(SESSION_NAMES.iter().copied());
+        }
+        for (key, _) in step.save.iter() {
+            self.assign(key, scope);
+        }
+        scope.add("last");
+        StepPlan {
+            name: step_name(step),
+            at: step.at,
+            action,
+            expect,
+            save,
+            timeout,
+            retry,
+            continue_on_failure: step.continue_on_failure.as_ref().is_some_and(|c| c.value),
+        }
+    }
+
+    /// `expect`, `save` and `retry` need a result to look at; `retry` needs `expect`.
+    fn check_result_keys(&mut self, step: &Step) {
+        let kind = step.kind.value.key();
+        if !has_result(&step.kind.value) {
+            let keys = [
+                step.expect.as_ref().map(|e| ("expect", e.at)),
+                step.save.iter().next().map(|(k, _)| ("save", k.at)),
+                step.retry.as_ref().map(|r| ("retry", r.at)),
+            ];
+            for (key, at) in keys.into_iter().flatten() {
+                self.error(at, format!("`{key}` does nothing on a `{kind}` step: it has no result"))
+                    .help("`expect`, `save` and `retry` go on steps that send something: MCP, `http` and `sql` steps");
+            }
+            return;
+        }
+        if let (Some(retry), None) = (&step.retry, &step.expect) {
+            self.error(
+                retry.at,
+                "`retry` polls until `expect` holds, but this step has no `expect`",
+            )
+            .help("add `expect:` with the condition to wait for");
+        }
+    }
+
+    /// Adds an assigned name to the scope, refusing the names the runner defines.
+    fn assign(&mut self, key: &Spanned<String>, scope: &mut Scope) {
+        if RESERVED.contains(&key.value.as_str()) {
+            self.error(
+                key.at,
+                format!("`{}` is a name the runner sets; it cannot be assigned", key.value),
+            )
+            .width(key.value.len())
+            .help("choose another name, e.g. `my_".to_string() + &key.value + "`");
+            return;
+        }
+        scope.add(&key.value);
+    }
+
+    fn action(&mut self, step: &Step, scope: &mut Scope, owner: Option<&Owner>) -> Action {
+        let at = step.kind.at;
+        let named = step.connection.as_ref();
+        let key = step.kind.value.key();
+        let mcp = |c: &mut Self| c.resolve_connection(named, "mcp", key, at).unwrap_or_default();
+        match &step.kind.value {
+            StepKind::Initialize(init) => Action::Initialize {
+                connection: mcp(self),
+                client_info: init.client_info.as_ref().map(|i| self.client_info(Some(i), scope)),
+                capabilities: init.capabilities.as_ref().map(|c| self.value(c, scope)),
+            },
+            StepKind::Call { tool, arguments } => Action::Call {
+                connection: mcp(self),
+                tool: self.text(tool, scope),
+                arguments: arguments
+                    .as_ref()
+                    .map_or(ValuePlan::Literal(serde_json::json!({})), |a| self.value(a, scope)),
+            },
+            StepKind::Request { method, params } => Action::Request {
+                connection: mcp(self),
+                method: self.text(method, scope),
+                params: params.as_ref().map(|p| self.value(p, scope)),
+            },
+            StepKind::Notify { method, params } => Action::Notify {
+                connection: mcp(self),
+                method: self.text(method, scope),
+                params: params.as_ref().map(|p| self.value(p, scope)),
+            },
+            StepKind::Close => Action::Close { connection: mcp(self) },
+            StepKind::Forget => Action::Forget { connection: mcp(self) },
+            StepKind::Http(http) => self.http(http, named, at, scope),
+            StepKind::Sql { query, params } => self.sql(query, params, named, at, scope),
+            StepKind::Wait(d) => Action::Wait {
+                duration: self
+                    .duration(d, scope, Zero::Allowed)
+                    .unwrap_or(DurationPlan::Fixed(Duration::ZERO)),
+            },
+            StepKind::Repeat { repeat, steps } => {
+                let repeat = self.repeat(repeat, at, scope);
+                let had_iteration = scope.has("iteration");
+                scope.add("iteration");
+                let steps = self.steps(steps, scope, owner);
+                if !had_iteration {
+                    scope.remove("iteration");
+                }
+                Action::Repeat { repeat, steps }
+            }
+            StepKind::Barrier(name) => self.barrier(name, owner),
+            StepKind::Set(vars) => Action::Set {
+                vars: vars
+                    .iter()
+                    .map(|(key, value)| {
+                        let value = self.value(value, scope);
+                        self.assign(key, scope);
+                        (key.value.clone(), value)
+                    })
+                    .collect(),
+            },
+            StepKind::Check(text) => {
+                if !is_template(&text.value) {
+                    self.error(text.at, "`check` takes a template that must be true")
+                        .help("write e.g. `check: \"{{ first_id != second_id }}\"`");
+                }
+                let that = self.template(text, scope).map(|c| c.template);
+                Action::Check {
+                    that: that.unwrap_or_else(|| self.failed_template()),
+                }
+            }
+            StepKind::Group { steps, .. } => Action::Group {
+                steps: self.steps(steps, scope, owner),
+            },
+        }
+    }
+
+    fn repeat(&mut self, repeat: &Repeat, at: crate::source::Pos, scope: &Scope) -> RepeatPlan {
+        if repeat.times.is_none() && repeat.for_.is_none() {
+            self.error(at, "a `repeat` needs `times`, `for`, or both, so that it ends")
+                .width("repeat".len())
+                .help("e.g. `repeat: { every: 2m, for: 6m }` or `repeat: { times: 5 }`");
+        }
+        RepeatPlan {
+            times: repeat.times.as_ref().and_then(|t| self.count(t, scope)),
+            for_: repeat
+                .for_
+                .as_ref()
+                .and_then(|d| self.duration(d, scope, Zero::Refused)),
+            every: repeat
+                .every
+                .as_ref()
+                .and_then(|d| self.duration(d, scope, Zero::Refused)),
+        }
+    }
+
+    fn http(&mut self, http: &HttpStep, named: Option<&Name>, at: crate::source::Pos, scope: &Scope) -> Action {
+        let method = match &http.method {
+            Some(m) if HTTP_METHODS.contains(&m.value.to_uppercase().as_str()) => m.value.to_uppercase(),
+            Some(m) => {
+                self.error(m.at, format!("`{}` is not an HTTP method this step can send", m.value))
+                    .width(m.value.len())
+                    .help(format!("use one of: {}", HTTP_METHODS.join(", ")));
+                "GET".into()
+            }
+            None => "GET".into(),
+        };
+        let (target, is_path, connection) = match (&http.url, &http.path) {
+            (Some(url), None) => {
+                let connection = named.and_then(|_| self.resolve_connection(named, "http", "http", at));
+                (self.text(url, scope), false, connection)
+            }
+            (None, Some(path)) => {
+                let connection = self.resolve_connection(named, "http", "http", at);
+                (self.text(path, scope), true, connection)
+            }
+            (Some(url), Some(_)) => {
+                self.error(url.at, "an `http` step has `url` or `path`, not both")
+                    .help("`path` is appended to the connection's `base_url`; `url` stands alone");
+                (ValuePlan::Literal(serde_json::Value::Null), false, None)
+            }
+            (None, None) => {
+                self.error(at, "an `http` step needs `url` or `path`")
+                    .width("http".len());
+                (ValuePlan::Literal(serde_json::Value::Null), false, None)
+            }
+        };
+        let body = match (&http.json, &http.body) {
+            (Some(json), None) => Body::Json(self.value(json, scope)),
+            (None, Some(text)) => Body::Text(self.text(text, scope)),
+            (None, None) => Body::None,
+            (Some(_), Some(text)) => {
+                self.error(text.at, "an `http` step has `json` or `body`, not both");
+                Body::None
+            }
+        };
+        Action::Http {
+            connection,
+            method,
+            target,
+            is_path,
+            headers: self.headers(&http.headers, scope),
+            query: http
+                .query
+                .iter()
+                .map(|(k, v)| (k.value.clone(), self.value(v, scope)))
+                .collect(),
+            body,
+        }
+    }
+
+    fn sql(
+        &mut self,
+        query: &Spanned<String>,
+        params: &[Spanned<Node>],
+        named: Option<&Name>,
+        at: crate::source::Pos,
+        scope: &Scope,
+    ) -> Action {
+        if query.value.trim().is_empty() {
+            self.error(query.at, "the query is empty");
+        } else if is_template(&query.value) {
+            self.error(query.at, "SQL text is sent as written, never templated")
+                .help("pass values as parameters: `$1`, `$2`, … with `params: [\"{{ session_id }}\"]`");
+        }
+        Action::Sql {
+            connection: self.resolve_connection(named, "sql", "sql", at).unwrap_or_default(),
+            query: query.value.clone(),
+            params: params.iter().map(|p| self.value(p, scope)).collect(),
+        }
+    }
+}
+
+/// True for the steps that send something and get a result back.
+fn has_result(kind: &StepKind) -> bool {
+    matches!(
+        kind,
+        StepKind::Initialize(_)
+            | StepKind::Call { .. }
+            | StepKind::Request { .. }
+            | StepKind::Notify { .. }
+            | StepKind::Close
+            | StepKind::Forget
+            | StepKind::Http(_)
+            | StepKind::Sql { .. }
+    )
+}

@@ -1,0 +1,18 @@
+//! `runner`: declarative YAML scenarios for MCP servers, HTTP services and their databases.
+//!
+//! The pipeline: [`load`] reads files into [`spec::Scenario`]s, [`compile`] turns each into an
+//! immutable [`plan::Plan`], and the executor runs a plan; [`report`] shows what happened.
+
+// Diagnostics are the error type of loading and compiling: a cold path, returned once per file,
+// so their size (a message, a help, a position) is not worth boxing.
+#![allow(clippy::result_large_err)]
+
+pub mod cli;
+pub mod compile;
+pub mod diagnostic;
+pub mod load;
+pub mod plan;
+pub mod report;
+pub mod source;
+pub mod spec;
+mod suggest;

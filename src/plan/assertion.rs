@@ -1,0 +1,73 @@
+//! Compiled assertions and captures.
+
+use jsonpath_rust::parser::model::JpQuery;
+use serde::{Serialize, Serializer};
+
+use super::{Template, ValuePlan};
+use crate::source::Pos;
+use crate::spec::Operator;
+
+/// A JSONPath, parsed once.
+#[derive(Debug, Clone)]
+pub struct JsonPath {
+    /// The path as written.
+    pub source: String,
+    /// The parsed query.
+    pub query: JpQuery,
+}
+
+impl Serialize for JsonPath {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.source)
+    }
+}
+
+/// One assertion on a step's result.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AssertionPlan {
+    /// Operators applied to the values a path selects.
+    Path {
+        /// Where the assertion stands in the file.
+        at: Pos,
+        /// The path.
+        path: JsonPath,
+        /// The operators with their expected values.
+        checks: Vec<Check>,
+    },
+    /// A template that must render to `true`.
+    That {
+        /// Where the assertion stands in the file.
+        at: Pos,
+        /// The predicate.
+        that: Template,
+    },
+}
+
+/// One operator and its expected value.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    /// The operator.
+    pub op: Operator,
+    /// The expected value.
+    pub expected: ValuePlan,
+}
+
+/// A value captured into a variable after a step.
+#[derive(Debug, Clone, Serialize)]
+pub struct Save {
+    /// The variable's name.
+    pub name: String,
+    /// Where the value comes from.
+    pub from: SaveFrom,
+}
+
+/// The source of a saved value.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SaveFrom {
+    /// The value a JSONPath selects in the step's result (one value, or a list when it selects several).
+    Path(JsonPath),
+    /// A template, with `result` in scope.
+    Template(Template),
+}

@@ -1,0 +1,108 @@
+//! Compiled connections.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::ValuePlan;
+use super::humantime_serde_compat;
+use crate::spec::{OnExpired, ProtocolVersion};
+
+/// A named endpoint.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConnectionPlan {
+    /// The key under `connections:`.
+    pub name: String,
+    /// What it connects to.
+    #[serde(flatten)]
+    pub kind: ConnectionKind,
+}
+
+/// The kind of endpoint.
+#[allow(clippy::large_enum_variant, reason = "a plan holds a handful of connections")]
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionKind {
+    /// An MCP server.
+    Mcp(McpConnectionPlan),
+    /// An HTTP API.
+    Http(HttpConnectionPlan),
+    /// A database.
+    Sql(SqlConnectionPlan),
+}
+
+impl ConnectionKind {
+    /// The kind key, as written in the file.
+    pub fn key(&self) -> &'static str {
+        match self {
+            ConnectionKind::Mcp(_) => "mcp",
+            ConnectionKind::Http(_) => "http",
+            ConnectionKind::Sql(_) => "sql",
+        }
+    }
+}
+
+/// An MCP server over Streamable HTTP.
+#[derive(Debug, Clone, Serialize)]
+pub struct McpConnectionPlan {
+    /// The endpoint.
+    pub url: ValuePlan,
+    /// The version sent in `initialize`.
+    pub protocol_version: ProtocolVersion,
+    /// Headers on every request.
+    pub headers: Vec<(String, ValuePlan)>,
+    /// What a 404 on a known session does.
+    pub on_expired: OnExpired,
+    /// How the client names itself.
+    pub client_info: ClientInfoPlan,
+    /// The capabilities sent in `initialize`.
+    pub capabilities: ValuePlan,
+    /// Deadline for opening a connection.
+    #[serde(with = "humantime_serde_compat")]
+    pub connect_timeout: Duration,
+    /// Deadline for a request.
+    #[serde(with = "humantime_serde_compat")]
+    pub timeout: Duration,
+    /// Deadline between two reads of an SSE stream.
+    #[serde(with = "humantime_serde_compat")]
+    pub idle_timeout: Duration,
+}
+
+/// `clientInfo` of `initialize`; `None` fields take the defaults (`runner`, its version).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ClientInfoPlan {
+    /// `clientInfo.name`.
+    pub name: Option<ValuePlan>,
+    /// `clientInfo.version`.
+    pub version: Option<ValuePlan>,
+}
+
+/// An HTTP API.
+#[derive(Debug, Clone, Serialize)]
+pub struct HttpConnectionPlan {
+    /// Paths are appended to it.
+    pub base_url: ValuePlan,
+    /// Headers on every request.
+    pub headers: Vec<(String, ValuePlan)>,
+    /// Deadline for opening a connection.
+    #[serde(with = "humantime_serde_compat")]
+    pub connect_timeout: Duration,
+    /// Deadline for a request.
+    #[serde(with = "humantime_serde_compat")]
+    pub timeout: Duration,
+}
+
+/// A database.
+#[derive(Debug, Clone, Serialize)]
+pub struct SqlConnectionPlan {
+    /// `postgres://…` or `sqlite://PATH`.
+    pub url: ValuePlan,
+    /// Connections shared by all clients.
+    pub pool_size: u32,
+    /// Deadline for opening a connection.
+    #[serde(with = "humantime_serde_compat")]
+    pub connect_timeout: Duration,
+    /// Deadline for a query.
+    #[serde(with = "humantime_serde_compat")]
+    pub timeout: Duration,
+}

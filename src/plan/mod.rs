@@ -1,0 +1,126 @@
+//! The compiled, immutable program: what the executor runs and `runner plan` prints.
+//!
+//! A [`Plan`] holds no runtime state; client tasks share it behind an `Arc`. Templates are
+//! compiled into the plan's [`TemplateEngine`] and JSONPaths are parsed, so running a step never
+//! parses anything.
+
+mod assertion;
+mod connection;
+mod step;
+mod template;
+mod value;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Serialize;
+
+pub use assertion::{AssertionPlan, Check, JsonPath, Save, SaveFrom};
+pub use connection::{
+    ClientInfoPlan, ConnectionKind, ConnectionPlan, HttpConnectionPlan, McpConnectionPlan, SqlConnectionPlan,
+};
+pub use step::{Action, Body, RepeatPlan, RetryPlan, StepPlan};
+pub use template::{Template, TemplateEngine};
+pub use value::{DurationPlan, Resolved, ValuePlan};
+
+/// One compiled scenario.
+#[derive(Debug, Serialize)]
+pub struct Plan {
+    /// The scenario's name.
+    pub name: String,
+    /// What it proves.
+    pub description: Option<String>,
+    /// Its labels.
+    pub tags: Vec<String>,
+    /// The file it came from.
+    pub path: PathBuf,
+    /// The variables, every override applied and every template rendered.
+    pub vars: serde_json::Map<String, serde_json::Value>,
+    /// Settings for the built-in lab, when the scenario has a `lab:` block.
+    pub lab: Option<LabPlan>,
+    /// The named endpoints.
+    pub connections: Vec<ConnectionPlan>,
+    /// Steps run once before the clients.
+    pub before: Vec<StepPlan>,
+    /// The client groups, run concurrently.
+    pub groups: Vec<GroupPlan>,
+    /// Steps run once after every client has ended.
+    pub after: Vec<StepPlan>,
+    /// Every barrier and who meets there.
+    pub barriers: Vec<BarrierPlan>,
+    /// Every template of the plan, compiled.
+    #[serde(skip)]
+    pub templates: TemplateEngine,
+}
+
+impl Plan {
+    /// The connection of a name.
+    pub fn connection(&self, name: &str) -> Option<&ConnectionPlan> {
+        self.connections.iter().find(|c| c.name == name)
+    }
+
+    /// How many client instances the scenario starts.
+    pub fn instances(&self) -> u64 {
+        self.groups.iter().map(|g| g.count).sum()
+    }
+}
+
+/// The lab server a scenario asks for.
+#[derive(Debug, Clone, Serialize)]
+pub struct LabPlan {
+    /// Idle time after which a session ends.
+    #[serde(with = "humantime_serde_compat")]
+    pub session_timeout: Duration,
+    /// How often the reaper looks.
+    #[serde(with = "humantime_serde_compat")]
+    pub cleanup_interval: Duration,
+    /// The most sessions the lab accepts at once.
+    pub max_sessions: Option<u64>,
+}
+
+/// A group of identical clients.
+#[derive(Debug, Serialize)]
+pub struct GroupPlan {
+    /// The group's key under `clients:`.
+    pub name: String,
+    /// What the group does.
+    pub description: Option<String>,
+    /// How many instances.
+    pub count: u64,
+    /// Delay before the first instance starts.
+    #[serde(with = "humantime_serde_compat")]
+    pub start_after: Duration,
+    /// Instance starts are spread evenly over this long.
+    #[serde(with = "humantime_serde_compat")]
+    pub ramp_up: Duration,
+    /// The steps of every instance.
+    pub steps: Vec<StepPlan>,
+    /// Extra fields of each instance's result file.
+    pub record: Vec<(String, ValuePlan)>,
+}
+
+/// A barrier and the groups that meet at it.
+#[derive(Debug, Clone, Serialize)]
+pub struct BarrierPlan {
+    /// The barrier's name.
+    pub name: String,
+    /// Each group that names it, with its instance count.
+    pub groups: Vec<(String, u64)>,
+}
+
+impl BarrierPlan {
+    /// How many instances must arrive before the barrier opens.
+    pub fn parties(&self) -> u64 {
+        self.groups.iter().map(|(_, n)| n).sum()
+    }
+}
+
+/// Durations serialize as humantime text (`2m 30s`), the way scenarios write them.
+pub(crate) mod humantime_serde_compat {
+    use std::time::Duration;
+
+    /// Writes a duration as `1m 30s`.
+    pub fn serialize<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&humantime::format_duration(*d))
+    }
+}

@@ -1,0 +1,234 @@
+//! `runner plan`: the compiled step graph as an indented tree.
+
+use std::fmt::Write;
+
+use crate::plan::{
+    Action, AssertionPlan, Body, DurationPlan, GroupPlan, Plan, Resolved, SaveFrom, StepPlan, ValuePlan,
+};
+
+/// Renders a plan as a readable tree: phases, client groups with counts, every step with its
+/// durations, loops, retries, and who meets at each barrier.
+pub fn plan_tree(plan: &Plan) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "scenario {} ({})", plan.name, plan.path.display());
+    if let Some(description) = &plan.description {
+        let _ = writeln!(out, "  {}", description.trim());
+    }
+    if !plan.tags.is_empty() {
+        let _ = writeln!(out, "  tags: {}", plan.tags.join(", "));
+    }
+    if let Some(lab) = &plan.lab {
+        let max = lab.max_sessions.map_or("no limit".into(), |n| n.to_string());
+        let _ = writeln!(
+            out,
+            "  lab: session timeout {}, cleanup every {}, max sessions {max}",
+            humantime::format_duration(lab.session_timeout),
+            humantime::format_duration(lab.cleanup_interval)
+        );
+    }
+    for connection in &plan.connections {
+        let _ = writeln!(out, "  connection {} ({})", connection.name, connection.kind.key());
+    }
+    let mut tree = Tree { out, plan };
+    tree.phase("before", &plan.before);
+    for group in &plan.groups {
+        tree.group(group);
+    }
+    tree.phase("after", &plan.after);
+    let mut out = tree.out;
+    for barrier in &plan.barriers {
+        let groups: Vec<String> = barrier.groups.iter().map(|(g, n)| format!("{g} ×{n}")).collect();
+        let _ = writeln!(
+            out,
+            "barrier {}: {} parties ({})",
+            barrier.name,
+            barrier.parties(),
+            groups.join(", ")
+        );
+    }
+    out
+}
+
+struct Tree<'p> {
+    out: String,
+    plan: &'p Plan,
+}
+
+impl Tree<'_> {
+    fn phase(&mut self, name: &str, steps: &[StepPlan]) {
+        if steps.is_empty() {
+            return;
+        }
+        let _ = writeln!(self.out, "{name} (once)");
+        self.steps(steps, 1);
+    }
+
+    fn group(&mut self, group: &GroupPlan) {
+        let mut timing = String::new();
+        if !group.start_after.is_zero() {
+            let _ = write!(
+                timing,
+                ", start after {}",
+                humantime::format_duration(group.start_after)
+            );
+        }
+        if !group.ramp_up.is_zero() {
+            let _ = write!(timing, ", ramp up over {}", humantime::format_duration(group.ramp_up));
+        }
+        let plural = if group.count == 1 { "" } else { "s" };
+        let _ = writeln!(
+            self.out,
+            "clients {} ×{} instance{plural}{timing}",
+            group.name, group.count
+        );
+        self.steps(&group.steps, 1);
+        if !group.record.is_empty() {
+            let keys: Vec<&str> = group.record.iter().map(|(k, _)| k.as_str()).collect();
+            let _ = writeln!(self.out, "  record: {}", keys.join(", "));
+        }
+    }
+
+    fn steps(&mut self, steps: &[StepPlan], depth: usize) {
+        for step in steps {
+            self.step(step, depth);
+        }
+    }
+
+    fn step(&mut self, step: &StepPlan, depth: usize) {
+        let indent = "  ".repeat(depth);
+        let _ = writeln!(
+            self.out,
+            "{indent}- {} [{}]{}",
+            self.describe(&step.action),
+            step.at,
+            modifiers(step)
+        );
+        for assertion in &step.expect {
+            let _ = writeln!(self.out, "{indent}    expect {}", assertion_text(assertion));
+        }
+        for save in &step.save {
+            let from = match &save.from {
+                SaveFrom::Path(p) => p.source.clone(),
+                SaveFrom::Template(t) => t.source.clone(),
+            };
+            let _ = writeln!(self.out, "{indent}    save {} = {from}", save.name);
+        }
+        match &step.action {
+            Action::Repeat { steps, .. } | Action::Group { steps } => self.steps(steps, depth + 1),
+            _ => {}
+        }
+    }
+
+    fn describe(&self, action: &Action) -> String {
+        match action {
+            Action::Initialize { connection, .. } => format!("initialize on {connection}"),
+            Action::Call { connection, tool, .. } => format!("call {} on {connection}", value(tool)),
+            Action::Request { connection, method, .. } => format!("request {} on {connection}", value(method)),
+            Action::Notify { connection, method, .. } => format!("notify {} on {connection}", value(method)),
+            Action::Close { connection } => format!("close the session on {connection}"),
+            Action::Forget { connection } => format!("forget the session on {connection}"),
+            Action::Http {
+                connection,
+                method,
+                target,
+                body,
+                ..
+            } => {
+                let on = connection.as_ref().map_or(String::new(), |c| format!(" on {c}"));
+                let body = match body {
+                    Body::None => "",
+                    Body::Json(_) => " with a JSON body",
+                    Body::Text(_) => " with a body",
+                };
+                format!("http {method} {}{on}{body}", value(target))
+            }
+            Action::Sql {
+                connection,
+                query,
+                params,
+            } => {
+                let query = query.split_whitespace().collect::<Vec<_>>().join(" ");
+                format!("sql on {connection}: {query} ({} params)", params.len())
+            }
+            Action::Wait { duration: d } => format!("wait {}", duration(d)),
+            Action::Repeat { repeat, .. } => {
+                let mut parts = Vec::new();
+                if let Some(times) = &repeat.times {
+                    parts.push(match times {
+                        Resolved::Fixed(n) => format!("{n} times"),
+                        Resolved::Template(t) => format!("{} times", t.source),
+                    });
+                }
+                if let Some(d) = &repeat.for_ {
+                    parts.push(format!("for {}", duration(d)));
+                }
+                if let Some(d) = &repeat.every {
+                    parts.push(format!("every {} (fixed rate)", duration(d)));
+                }
+                format!("repeat {}", parts.join(", "))
+            }
+            Action::Barrier { barrier } => {
+                let parties = self
+                    .plan
+                    .barriers
+                    .iter()
+                    .find(|b| &b.name == barrier)
+                    .map_or(0, |b| b.parties());
+                format!("barrier {barrier} (waits for {parties})")
+            }
+            Action::Set { vars } => {
+                let names: Vec<&str> = vars.iter().map(|(k, _)| k.as_str()).collect();
+                format!("set {}", names.join(", "))
+            }
+            Action::Check { that } => format!("check {}", that.source),
+            Action::Group { .. } => "group".into(),
+        }
+    }
+}
+
+fn modifiers(step: &StepPlan) -> String {
+    let mut out = format!(" {:?}", step.name);
+    if let Some(t) = &step.timeout {
+        out.push_str(&format!(", timeout {}", duration(t)));
+    }
+    if let Some(r) = &step.retry {
+        out.push_str(&format!(
+            ", retry within {} every {}",
+            duration(&r.within),
+            duration(&r.every)
+        ));
+    }
+    if step.continue_on_failure {
+        out.push_str(", continues on failure");
+    }
+    out
+}
+
+fn duration(d: &DurationPlan) -> String {
+    match d {
+        DurationPlan::Fixed(d) => humantime::format_duration(*d).to_string(),
+        DurationPlan::Template(t) => t.source.clone(),
+    }
+}
+
+fn value(v: &ValuePlan) -> String {
+    match v {
+        ValuePlan::Literal(serde_json::Value::String(s)) => s.clone(),
+        ValuePlan::Literal(other) => other.to_string(),
+        ValuePlan::Template(t) => t.source.clone(),
+        ValuePlan::List(_) | ValuePlan::Map(_) => "(templated value)".into(),
+    }
+}
+
+fn assertion_text(assertion: &AssertionPlan) -> String {
+    match assertion {
+        AssertionPlan::That { that, .. } => format!("that {}", that.source),
+        AssertionPlan::Path { path, checks, .. } => {
+            let checks: Vec<String> = checks
+                .iter()
+                .map(|c| format!("{} {}", c.op.key(), value(&c.expected)))
+                .collect();
+            format!("{} {}", path.source, checks.join(", "))
+        }
+    }
+}
