@@ -132,8 +132,9 @@ impl<'a> LineWindow<'a> {
         let offset = at.offset.min(text.len());
         let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
         let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
-        let line = &text[start..end];
-        let from = offset - start;
+        // A CRLF file's lines end in `\r`, which would show as a control picture.
+        let line = text[start..end].trim_end_matches('\r');
+        let from = (offset - start).min(line.len());
         let first_char = line[from..].chars().next().map_or(0, char::len_utf8);
         let to = (from + width.max(first_char)).min(line.len());
         Self {
@@ -170,6 +171,15 @@ mod tests {
         assert!(text.contains("s.yaml:2:1"), "{text}");
         assert!(text.contains("^^^^^"), "{text}");
         assert!(text.contains("did you mean `steps`?"), "{text}");
+    }
+
+    #[test]
+    fn crlf_lines_render_without_the_carriage_return() {
+        let src = Arc::new(Source::new("s.yaml", "a: 1\r\nwait: 5 minutes\r\n"));
+        let text = Diagnostic::at(&src, src.pos_at(2, 7), "bad").width(9).render();
+        assert!(text.contains("wait: 5 minutes\n"), "{text}");
+        let at_the_cr = Diagnostic::at(&src, src.pos_at(2, 16), "end").render();
+        assert!(at_the_cr.contains("s.yaml:2:16"), "{at_the_cr}");
     }
 
     #[test]

@@ -108,8 +108,11 @@ impl Compiler<'_> {
                 self.error(
                     name.at,
                     format!(
-                        "`{}` is an `{actual}` connection, but a `{step_kind}` step needs an `{kind}` one",
-                        name.value
+                        "`{}` is {} `{actual}` connection, but {} `{step_kind}` step needs {} `{kind}` one",
+                        name.value,
+                        article(actual),
+                        article(step_kind),
+                        article(kind)
                     ),
                 )
                 .width(name.value.len());
@@ -127,7 +130,11 @@ impl Compiler<'_> {
             [] => {
                 self.error(
                     at,
-                    format!("a `{step_kind}` step needs an `{kind}` connection, and the scenario declares none"),
+                    format!(
+                        "{} `{step_kind}` step needs {} `{kind}` connection, and the scenario declares none",
+                        article(step_kind),
+                        article(kind)
+                    ),
                 )
                 .width(step_kind.len())
                 .help(format!("declare one: `connections: {{ name: {{ {kind}: {{ … }} }} }}`"));
@@ -153,5 +160,15 @@ fn declared<'a>(names: impl Iterator<Item = &'a str>) -> String {
         "the scenario declares no connections".into()
     } else {
         format!("declared connections: {}", names.join(", "))
+    }
+}
+
+/// `a` or `an` before a key as it is read aloud: "an `sql` step", "a `call` step".
+fn article(word: &str) -> &'static str {
+    let spelled_out = ["http", "mcp", "sql"].contains(&word);
+    if spelled_out || word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
     }
 }

@@ -38,10 +38,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
     if trimmed.chars().all(|c| c.is_ascii_digit() || c == '.') {
         return Err(fail(format!("`{trimmed}` has no unit")));
     }
-    if trimmed
-        .split_whitespace()
-        .any(|part| !part.starts_with(|c: char| c.is_ascii_digit()))
-    {
+    let unit_after_number =
+        |part: &str| part.starts_with(|c: char| c.is_ascii_digit()) && part.contains(char::is_alphabetic);
+    if !trimmed.split_whitespace().all(unit_after_number) {
         return Err(fail(format!(
             "`{trimmed}` is not a duration: write each unit right after its number"
         )));
@@ -162,6 +161,7 @@ mod tests {
         assert_eq!(parse_duration("1h 30m").unwrap(), Duration::from_secs(5400));
         assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
         assert!(parse_duration("5 minutes").unwrap_err().message.contains("right after"));
+        assert!(parse_duration("1 0s").unwrap_err().message.contains("right after"));
         assert!(parse_duration("-1s").unwrap_err().message.contains("negative"));
         assert!(parse_duration("30").unwrap_err().message.contains("no unit"));
         assert!(parse_duration("").is_err());

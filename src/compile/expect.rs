@@ -5,6 +5,7 @@ use super::scope::Scope;
 use super::templates::is_template;
 use crate::plan::{AssertionPlan, Check, JsonPath, Save, SaveFrom};
 use crate::spec::{Assertion, AssertionKind, Entries, Node, Operator, Spanned, Text};
+use crate::suggest;
 
 /// The names `type:` accepts.
 const JSON_TYPES: &[&str] = &["string", "number", "integer", "boolean", "object", "array", "null"];
@@ -60,7 +61,7 @@ impl Compiler<'_> {
             }),
             Err(e) => {
                 let (column, expected) = pest_position(&e.to_string());
-                let at = self.locate(path, column);
+                let (at, _) = self.place(path, column, 0);
                 self.error(at, format!("`{}` is not a valid JSONPath", path.value))
                     .label(expected)
                     .help("a JSONPath starts at `$`: `$.result.content[0].text`, `$.rows[0].status`, `$.headers['mcp-session-id']`");
@@ -73,19 +74,41 @@ impl Compiler<'_> {
     fn check_operand(&mut self, op: &Spanned<Operator>, operand: &Spanned<Node>) {
         let node = &operand.value;
         let templated = matches!(node, Node::String(s) if is_template(s));
-        let wants = match op.value {
-            Operator::Exists | Operator::Absent if !matches!(node, Node::Bool(_)) => "`true` or `false`",
-            Operator::Length if !templated && node.to_json().as_u64().is_none() => "a whole number of at least 0",
-            Operator::Gt | Operator::Gte | Operator::Lt | Operator::Lte
+        let wants = match (op.value, node) {
+            (Operator::Exists | Operator::Absent, Node::Bool(_)) => return,
+            (Operator::Exists | Operator::Absent, _) => "`true` or `false`",
+            (Operator::Length, _) if !templated && node.to_json().as_u64().is_none() => "a whole number of at least 0",
+            (Operator::Gt | Operator::Gte | Operator::Lt | Operator::Lte, _)
                 if !templated && !matches!(node, Node::Number(_)) =>
             {
                 "a number"
             }
-            Operator::OneOf if !templated && !matches!(node, Node::List(_)) => "a list of values",
-            Operator::Matches if !matches!(node, Node::String(_)) => "a regular expression, as a string",
-            Operator::Type if !matches!(node, Node::String(s) if JSON_TYPES.contains(&s.as_str())) => {
-                "one of `string`, `number`, `integer`, `boolean`, `object`, `array`, `null`"
+            (Operator::OneOf, _) if !templated && !matches!(node, Node::List(_)) => "a list of values",
+            (Operator::Matches, Node::String(pattern)) if !templated => {
+                if let Err(e) = regex::Regex::new(pattern) {
+                    let reason = e.to_string();
+                    let last = reason.lines().last().unwrap_or("invalid").trim().to_string();
+                    self.error(operand.at, format!("`{pattern}` is not a valid regular expression"))
+                        .label(last);
+                }
+                return;
             }
+            (Operator::Matches, Node::String(_)) => return,
+            (Operator::Matches, _) => "a regular expression, as a string",
+            (Operator::Type, Node::String(name)) if JSON_TYPES.contains(&name.as_str()) => return,
+            (Operator::Type, Node::String(name)) => {
+                let help = suggest::did_you_mean(name, JSON_TYPES.iter().copied()).or_else(|| match name.as_str() {
+                    "list" | "sequence" | "seq" => Some("did you mean `array`?".into()),
+                    "map" | "dict" | "mapping" => Some("did you mean `object`?".into()),
+                    "bool" => Some("did you mean `boolean`?".into()),
+                    _ => Some(format!("the JSON types: {}", JSON_TYPES.join(", "))),
+                });
+                self.error(operand.at, format!("`{name}` is not a JSON type"))
+                    .width(name.len())
+                    .maybe_help(help);
+                return;
+            }
+            (Operator::Type, _) => "one of `string`, `number`, `integer`, `boolean`, `object`, `array`, `null`",
             _ => return,
         };
         self.error(

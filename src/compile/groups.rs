@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use super::Compiler;
 use super::durations::Zero;
-use super::scope::{Phase, Scope};
+use super::scope::Phase;
 use crate::plan::{Action, BarrierPlan, GroupPlan};
 use crate::source::Pos;
 use crate::spec::Name;
@@ -39,7 +39,7 @@ impl Compiler<'_> {
                     name: name.value.clone(),
                     count,
                 };
-                let mut scope = Scope::phase(Phase::Clients, self.var_names());
+                let mut scope = self.phase_scope(Phase::Clients);
                 let steps = self.steps(&group.steps, &mut scope, Some(&owner));
                 let record = group
                     .record

@@ -17,9 +17,9 @@ use std::sync::Arc;
 
 use crate::diagnostic::Diagnostic;
 use crate::load::Loaded;
-use crate::plan::{Plan, TemplateEngine};
+use crate::plan::{Plan, StepPlan, TemplateEngine};
 use crate::source::{Pos, Source};
-use crate::spec::Scenario;
+use crate::spec::{Scenario, Spanned, Step};
 
 pub use durations::parse_duration;
 use scope::{Phase, Scope};
@@ -66,6 +66,8 @@ struct Compiler<'a> {
     assigned: BTreeMap<String, Pos>,
     /// Each barrier step: barrier name, client group, where.
     barrier_uses: Vec<groups::BarrierUse>,
+    /// Names saved or set in `before:`: every client and `after:` sees them.
+    from_before: Vec<String>,
 }
 
 impl<'a> Compiler<'a> {
@@ -80,6 +82,7 @@ impl<'a> Compiler<'a> {
             step_names: Vec::new(),
             assigned: BTreeMap::new(),
             barrier_uses: Vec::new(),
+            from_before: Vec::new(),
         }
     }
 
@@ -130,14 +133,23 @@ impl<'a> Compiler<'a> {
             .into_iter()
     }
 
-    fn phase_steps(
-        &mut self,
-        steps: Option<&crate::spec::Spanned<Vec<crate::spec::Step>>>,
-        phase: Phase,
-    ) -> Vec<crate::plan::StepPlan> {
-        let Some(steps) = steps else { return Vec::new() };
+    /// The scope at the start of a phase or client group: what every step may use, plus the
+    /// values `before:` saved.
+    fn phase_scope(&self, phase: Phase) -> Scope {
         let mut scope = Scope::phase(phase, self.var_names());
-        self.steps(steps, &mut scope, None)
+        scope.add_all(self.from_before.iter().map(String::as_str));
+        scope
+    }
+
+    fn phase_steps(&mut self, steps: Option<&Spanned<Vec<Step>>>, phase: Phase) -> Vec<StepPlan> {
+        let Some(steps) = steps else { return Vec::new() };
+        let mut scope = self.phase_scope(phase);
+        let plans = self.steps(steps, &mut scope, None);
+        if phase == Phase::Before {
+            let saved = scope.names().filter(|n| self.assigned.contains_key(*n));
+            self.from_before = saved.map(str::to_string).collect();
+        }
+        plans
     }
 }
 
@@ -179,3 +191,6 @@ fn file_stem(source: &Source) -> String {
         .file_stem()
         .map_or_else(|| "scenario".into(), |s| s.to_string_lossy().into_owned())
 }
+
+#[cfg(test)]
+mod tests;

@@ -269,7 +269,7 @@ impl Compiler<'_> {
     ) -> Action {
         if query.value.trim().is_empty() {
             self.error(query.at, "the query is empty");
-        } else if is_template(&query.value) {
+        } else if looks_templated(&query.value) {
             self.error(query.at, "SQL text is sent as written, never templated")
                 .help("pass values as parameters: `$1`, `$2`, … with `params: [\"{{ session_id }}\"]`");
         }
@@ -290,8 +290,15 @@ fn has_result(kind: &StepKind) -> bool {
             | StepKind::Request { .. }
             | StepKind::Notify { .. }
             | StepKind::Close
-            | StepKind::Forget
             | StepKind::Http(_)
             | StepKind::Sql { .. }
     )
+}
+
+/// True when SQL text holds a template expression that names something (`{{ session_id }}`),
+/// which would be sent to the database as written. SQL's own braces (`'{{1,2},{3,4}}'`) do not
+/// parse as such.
+fn looks_templated(query: &str) -> bool {
+    minijinja::machinery::parse(query, "<sql>", minijinja::syntax::SyntaxConfig::default())
+        .is_ok_and(|ast| !super::scan::scan(&ast).names.is_empty())
 }

@@ -8,7 +8,7 @@ use minijinja::syntax::SyntaxConfig;
 use serde_json::Value;
 
 use super::Compiler;
-use super::scan::{NameRef, Refs, scan};
+use super::scan::{NameRef, Refs, Use, scan};
 use super::scope::Scope;
 use crate::plan::{Template, ValuePlan};
 use crate::source::Pos;
@@ -117,10 +117,14 @@ impl Compiler<'_> {
             Ok(ast) => ast,
             Err(e) => {
                 let offset = e.range().map_or(0, |r| r.start);
-                let at = self.locate(text, offset);
+                let (at, _) = self.place(text, offset, 0);
                 let detail = e.detail().unwrap_or("syntax error").to_string();
+                let help = detail
+                    .starts_with("unknown statement")
+                    .then(|| "scenario templates cannot include or import files, or define macros".to_string());
                 self.error(at, format!("template syntax error: {detail}"))
-                    .label("the template breaks here");
+                    .label("the template breaks here")
+                    .maybe_help(help);
                 return None;
             }
         };
@@ -209,35 +213,58 @@ impl Compiler<'_> {
         for name in &refs.names {
             self.check_name(text, scope, name);
         }
-        for filter in &refs.filters {
-            if !self.engine.has_filter(&filter.name) {
-                let at = self.locate(text, filter.offset);
-                let known = KNOWN_FILTERS.iter().copied().filter(|f| self.engine.has_filter(f));
-                let help = suggest::did_you_mean(&filter.name, known);
-                self.error(at, format!("unknown filter `{}`", filter.name))
-                    .maybe_help(help);
-            }
-        }
-        for test in &refs.tests {
-            if !self.engine.has_test(&test.name) {
-                let at = self.locate(text, test.offset);
-                let known = KNOWN_TESTS.iter().copied().filter(|t| self.engine.has_test(t));
-                let help = suggest::did_you_mean(&test.name, known);
-                self.error(at, format!("unknown test `{}`", test.name)).maybe_help(help);
-            }
+        let filters = refs
+            .filters
+            .iter()
+            .filter(|f| !self.engine.has_filter(&f.name))
+            .map(|f| ("filter", f));
+        let tests = refs
+            .tests
+            .iter()
+            .filter(|t| !self.engine.has_test(&t.name))
+            .map(|t| ("test", t));
+        let unknown: Vec<_> = filters.chain(tests).collect();
+        for (kind, used) in unknown {
+            let (at, width) = self.place_name(text, used);
+            let known: Vec<&str> = match kind {
+                "filter" => KNOWN_FILTERS
+                    .iter()
+                    .copied()
+                    .filter(|f| self.engine.has_filter(f))
+                    .collect(),
+                _ => KNOWN_TESTS
+                    .iter()
+                    .copied()
+                    .filter(|t| self.engine.has_test(t))
+                    .collect(),
+            };
+            let help = suggest::did_you_mean(&used.name, known);
+            self.error(at, format!("unknown {kind} `{}`", used.name))
+                .width(width)
+                .maybe_help(help);
         }
     }
 
+    /// Places a filter or test by its name (its expression starts at what it filters).
+    fn place_name(&self, text: &Text, used: &Use) -> (Pos, usize) {
+        let offset = floor_char_boundary(&text.value, used.offset);
+        let name_at = text.value[offset..]
+            .find(used.name.as_str())
+            .map_or(offset, |i| offset + i);
+        self.place(text, name_at, used.name.len())
+    }
+
     fn check_name(&mut self, text: &Text, scope: &Scope, name: &NameRef) {
-        let at = self.locate(text, name.offset);
+        let (at, width) = self.place(text, name.offset, name.len);
+        let name_width = if width == 0 { 0 } else { name.name.len() };
         let attr = name.attr.as_deref();
         if scope.has(&name.name) {
             match (name.name.as_str(), attr) {
                 (_, _) if name.guarded => {}
-                ("vars", Some(var)) if !scope.has_var(var) => self.unknown_var(at, name.len, var, scope),
+                ("vars", Some(var)) if !scope.has_var(var) => self.unknown_var(at, width, var, scope),
                 ("env", Some(var)) if !self.env.contains_key(var) => {
                     self.error(at, format!("the environment variable `{var}` is not set"))
-                        .width(name.len)
+                        .width(width)
                         .help(format!(
                             "set it, or give a default: `{{{{ env.{var} | default('…') }}}}`"
                         ));
@@ -245,7 +272,7 @@ impl Compiler<'_> {
                 ("counts", Some(step)) if !self.step_names.iter().any(|s| s == step) => {
                     let help = suggest::did_you_mean(step, self.step_names.iter().map(String::as_str));
                     self.error(at, format!("no step is named `{step}`, so `counts` has no such key"))
-                        .width(name.len)
+                        .width(width)
                         .maybe_help(
                             help.or_else(|| Some("`counts` is keyed by step name; give the step a `name:`".into())),
                         );
@@ -257,18 +284,27 @@ impl Compiler<'_> {
         if name.guarded {
             return;
         }
-        let width = name.name.len();
+        let width = name_width;
         if let Some(why) = scope.why_missing(&name.name) {
             self.error(at, format!("`{}` is not available here", name.name))
                 .width(width)
                 .help(why);
         } else if let Some(saved_at) = self.assigned.get(&name.name).copied().filter(|_| !scope.is_fixed()) {
-            self.error(at, format!("`{}` is used before it is saved", name.name))
-                .width(width)
-                .help(format!(
-                    "it is saved or set at line {}, after this point",
-                    saved_at.line
-                ));
+            let (message, help) = if saved_at > at {
+                (
+                    format!("`{}` is used before it is saved", name.name),
+                    format!("it is saved or set at line {}, after this point", saved_at.line),
+                )
+            } else {
+                (
+                    format!("`{}` is saved where this step cannot see it", name.name),
+                    format!(
+                        "it is saved at line {} by another client group or phase; values saved in `before:` are seen everywhere, and a client's values reach `after:` through `clients`",
+                        saved_at.line
+                    ),
+                )
+            };
+            self.error(at, message).width(width).help(help);
         } else {
             let help = if scope.has_var(&name.name) {
                 Some(format!("to read the variable, write `vars.{}`", name.name))
@@ -300,33 +336,67 @@ impl Compiler<'_> {
             .maybe_help(help.or_else(|| Some(format!("declare it under `vars:`, e.g. `vars: {{{var}: …}}`"))));
     }
 
-    /// The file position of a byte offset inside a template scalar. Block scalars and quoted
-    /// strings are found line by line; where the text cannot be found (escapes), the scalar's
-    /// start is used.
-    pub(super) fn locate(&self, text: &Text, offset: usize) -> Pos {
+    /// Where `width` bytes at `offset` of a template stand in the file, and how wide to mark
+    /// them. Where the text cannot be found (escapes in a quoted string), the scalar's start,
+    /// unmarked.
+    pub(super) fn place(&self, text: &Text, offset: usize, width: usize) -> (Pos, usize) {
+        let offset = floor_char_boundary(&text.value, offset);
+        match self
+            .find_line_by_line(text, offset)
+            .or_else(|| self.find_fragment(text, offset))
+        {
+            Some(at) => (at, width),
+            None => (text.at, 0),
+        }
+    }
+
+    /// Finds each line of the scalar in turn: plain, quoted and block scalars without escapes.
+    fn find_line_by_line(&self, text: &Text, offset: usize) -> Option<Pos> {
         let file = &self.source.text;
         let value = &text.value;
-        let offset = offset.min(value.len());
         let target_line = value[..offset].matches('\n').count();
         let line_start = value[..offset].rfind('\n').map_or(0, |i| i + 1);
-        let mut cursor = text.at.offset.min(file.len());
+        let mut cursor = floor_char_boundary(file, text.at.offset);
         for (i, line) in value.split('\n').enumerate() {
             let needle = line.trim_start();
             if needle.is_empty() && i != target_line {
                 continue;
             }
-            let Some(found) = file[cursor..].find(needle).map(|f| cursor + f) else {
-                return text.at;
-            };
+            let found = cursor + file[cursor..].find(needle)?;
             if i == target_line {
                 let indent = line.len() - needle.len();
                 let column = (offset - line_start).saturating_sub(indent);
-                return self.source.pos_of_offset(found + column);
+                return Some(self.source.pos_of_offset(found + column));
             }
             cursor = found + needle.len();
         }
-        text.at
+        None
     }
+
+    /// Finds the text from `offset` to the end of its line near the scalar: folded scalars and
+    /// strings with escapes before the spot.
+    fn find_fragment(&self, text: &Text, offset: usize) -> Option<Pos> {
+        let file = &self.source.text;
+        let rest = &text.value[offset..];
+        let fragment = rest.split('\n').next().unwrap_or_default();
+        let fragment = &fragment[..floor_char_boundary(fragment, 40)];
+        if fragment.trim().is_empty() {
+            return None;
+        }
+        let start = floor_char_boundary(file, text.at.offset);
+        let end = floor_char_boundary(file, start + 2 * text.value.len() + 256);
+        let found = file[start..end].find(fragment)?;
+        Some(self.source.pos_of_offset(start + found))
+    }
+}
+
+/// The largest char boundary of `text` at or below `index`.
+fn floor_char_boundary(text: &str, index: usize) -> usize {
+    let mut index = index.min(text.len());
+    while !text.is_char_boundary(index) {
+        index -= 1;
+    }
+    index
 }
 
 /// The expression of a template that is exactly `{{ expr }}`, whose value keeps its type.

@@ -5,6 +5,7 @@ mod overrides;
 mod read;
 mod yaml;
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -38,7 +39,9 @@ pub struct LoadOutcome {
 
 /// Loads every scenario behind `paths` and applies the overrides to each.
 ///
-/// An override that no scenario of the run declares is an error: it is almost always a typo.
+/// A `--set` name that no scenario of the run declares is an error: it is almost always a typo.
+/// A vars file is often shared by a whole suite, so its keys that no scenario here declares are
+/// skipped, unless one is a near miss of a declared name (then it is a typo, and an error).
 pub fn load(paths: &[PathBuf], overrides: &Overrides) -> LoadOutcome {
     let (files, mut diagnostics) = discover(paths);
     let mut scenarios = Vec::new();
@@ -51,7 +54,7 @@ pub fn load(paths: &[PathBuf], overrides: &Overrides) -> LoadOutcome {
             Err(d) => diagnostics.push(d),
         }
     }
-    let mut used = std::collections::HashSet::new();
+    let mut used = HashSet::new();
     for loaded in &mut scenarios {
         used.extend(overrides.apply(&mut loaded.spec.vars).into_iter().map(str::to_string));
     }
@@ -61,19 +64,25 @@ pub fn load(paths: &[PathBuf], overrides: &Overrides) -> LoadOutcome {
     LoadOutcome { scenarios, diagnostics }
 }
 
-fn unused_overrides<'a>(
-    overrides: &'a Overrides,
-    scenarios: &'a [Loaded],
-    used: &'a std::collections::HashSet<String>,
-) -> impl Iterator<Item = Diagnostic> + 'a {
-    overrides.iter().filter(|o| !used.contains(&o.name)).map(move |o| {
-        let declared = scenarios.iter().flat_map(|s| s.spec.vars.keys());
-        let help = suggest::did_you_mean(&o.name, declared);
+fn unused_overrides(overrides: &Overrides, scenarios: &[Loaded], used: &HashSet<String>) -> Vec<Diagnostic> {
+    let declared: Vec<&str> = scenarios.iter().flat_map(|s| s.spec.vars.keys()).collect();
+    let mut problems = Vec::new();
+    for o in overrides.iter().filter(|o| !used.contains(&o.name)) {
+        let help = suggest::did_you_mean(&o.name, declared.iter().copied());
         let message = format!("no scenario in this run declares the variable `{}`", o.name);
         match &o.origin {
-            Origin::File(source, key) => Diagnostic::at(source, key.at, message).width(key.value.len()),
-            Origin::CommandLine => Diagnostic::for_path(std::path::Path::new("--set"), message),
+            Origin::File(source, key) if help.is_some() => {
+                problems.push(
+                    Diagnostic::at(source, key.at, message)
+                        .width(key.value.len())
+                        .maybe_help(help),
+                );
+            }
+            Origin::File(..) => {}
+            Origin::CommandLine => {
+                problems.push(Diagnostic::for_path(std::path::Path::new("--set"), message).maybe_help(help));
+            }
         }
-        .maybe_help(help)
-    })
+    }
+    problems
 }

@@ -24,9 +24,9 @@ pub fn parse<T: DeserializeOwned>(source: &Arc<Source>) -> Result<T, Diagnostic>
 }
 
 fn diagnose(source: &Arc<Source>, error: &serde_saphyr::Error) -> Diagnostic {
-    let bare = error.without_snippet();
-    let message = match bare {
+    let message = match original(error) {
         serde_saphyr::Error::Message { msg, .. } => msg.clone(),
+        serde_saphyr::Error::Budget { breach, .. } => budget_message(breach),
         other => strip_position(&other.to_string()),
     };
     let parser_at = error
@@ -54,11 +54,51 @@ fn diagnose(source: &Arc<Source>, error: &serde_saphyr::Error) -> Diagnostic {
     }
 }
 
-/// Removes the parser's trailing " at line N, column M": the diagnostic shows the position.
+/// The parser's own error, unwrapped from the snippet and alias layers it adds.
+fn original(mut error: &serde_saphyr::Error) -> &serde_saphyr::Error {
+    while let serde_saphyr::Error::WithSnippet { error: inner, .. }
+    | serde_saphyr::Error::AliasError { error: inner, .. } = error
+    {
+        error = inner;
+    }
+    error
+}
+
+/// Removes the parser's positions (" at line N, column M", "(defined at line …) (used at …)"):
+/// the diagnostic shows the position itself.
 fn strip_position(message: &str) -> String {
-    match message.rfind(" at line ") {
+    let cut = [" at line ", " (defined at line ", " (used at line "]
+        .iter()
+        .filter_map(|marker| message.find(marker))
+        .min();
+    match cut {
         Some(i) => message[..i].to_string(),
         None => message.to_string(),
+    }
+}
+
+/// Says in words which of the parser's limits a file broke (they stop alias bombs and runaway
+/// nesting).
+fn budget_message(breach: &serde_saphyr::budget::BudgetBreach) -> String {
+    use serde_saphyr::budget::BudgetBreach as B;
+    match breach {
+        B::Depth { .. } => "the file nests maps and lists deeper than the parser allows (64 levels)".into(),
+        B::Nodes { nodes } => format!(
+            "the file expands to more than {} values; are aliases multiplying it?",
+            nodes.saturating_sub(1)
+        ),
+        B::Aliases { .. } | B::AliasAnchorRatio { .. } => {
+            "the file uses more aliases (`*name`) than the parser allows".into()
+        }
+        B::Anchors { .. } => "the file defines more anchors (`&name`) than the parser allows".into(),
+        B::Events { .. } | B::ScalarBytes { .. } | B::InputBytes { .. } => {
+            "the file is larger than the parser allows".into()
+        }
+        B::Documents { .. } => {
+            "the file holds more YAML documents than the parser allows; a scenario is one document".into()
+        }
+        B::MergeKeys { .. } => "the file uses more merge keys (`<<`) than the parser allows".into(),
+        _ => "the file's structure breaks the parser's limits (it may be truncated)".into(),
     }
 }
 
@@ -94,6 +134,39 @@ fn explain(message: &str) -> (String, Option<String>, usize) {
             Some("each key may appear once in a map; rename or merge the two entries".into()),
             key.len(),
         );
+    }
+    if let Some(field) = message
+        .strip_prefix("missing field `")
+        .and_then(|r| r.split('`').next())
+    {
+        return (
+            format!("a required key is missing: `{field}`"),
+            Some(format!("add `{field}:` to the map that ends here")),
+            0,
+        );
+    }
+    let plain = [
+        ("expected string scalar", "expected a string here", None),
+        (
+            "expected sequence start",
+            "expected a list here",
+            Some("write a YAML list: `- item` lines, or `[a, b]`"),
+        ),
+        (
+            "expected mapping start",
+            "expected a map here",
+            Some("write `key: value` lines, or `{key: value}`"),
+        ),
+        (
+            "invalid boolean",
+            "expected `true` or `false`",
+            Some("only `true` and `false` are booleans; `yes`, `no`, `on` and `off` are strings"),
+        ),
+    ];
+    for (prefix, reworded, help) in plain {
+        if message.starts_with(prefix) {
+            return (reworded.into(), help.map(Into::into), 0);
+        }
     }
     (message.to_string(), None, 0)
 }

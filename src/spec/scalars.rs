@@ -57,7 +57,7 @@ impl JsonSchema for Count {
             "description": "A whole number of at least 1, or a template that renders to one.",
             "oneOf": [
                 { "type": "integer", "minimum": 1 },
-                { "type": "string", "pattern": "\\{\\{" }
+                { "type": "string", "pattern": "\\{\\{|^\\s*[1-9][0-9]*\\s*$" }
             ]
         })
     }

@@ -1,0 +1,155 @@
+//! The compiler's rules, pinned on small scenarios.
+
+use std::sync::Arc;
+
+use super::*;
+use crate::load::parse_scenario;
+use crate::plan::{Action, DurationPlan, Resolved};
+
+fn compile_text(text: &str) -> Result<Plan, Vec<Diagnostic>> {
+    compile_with_env(text, &[])
+}
+
+fn compile_with_env(text: &str, env: &[(&str, &str)]) -> Result<Plan, Vec<Diagnostic>> {
+    let source = Arc::new(Source::new("t.yaml", text));
+    let spec = parse_scenario(&source).map_err(|d| vec![d])?;
+    let options = CompileOptions {
+        env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+    };
+    compile(&Loaded { source, spec }, &options)
+}
+
+/// The messages and `line:col` of every problem.
+fn problems(text: &str) -> Vec<String> {
+    compile_text(text)
+        .err()
+        .unwrap_or_default()
+        .iter()
+        .map(|d| format!("{} @{}", d.message, d.at.map_or("?".into(), |p| p.to_string())))
+        .collect()
+}
+
+const MCP: &str = "connections:\n  s: { mcp: { url: http://127.0.0.1:1/mcp } }\n";
+
+#[test]
+fn session_names_exist_after_initialize_only() {
+    let text = format!(
+        "{MCP}clients:\n  a:\n    steps:\n      - call: echo\n        arguments: {{ id: \"{{{{ session_id }}}}\" }}\n      - initialize: {{}}\n      - call: echo\n        arguments: {{ id: \"{{{{ session_id }}}}\" }}\n"
+    );
+    let found = problems(&text);
+    assert_eq!(found, ["`session_id` is not available here @7:30"], "{found:?}");
+}
+
+#[test]
+fn saved_names_exist_after_the_step_that_saves_them() {
+    let text = format!(
+        "{MCP}clients:\n  a:\n    steps:\n      - call: echo\n        arguments: {{ t: \"{{{{ first }}}}\" }}\n      - initialize: {{}}\n        save: {{ first: $.session_id }}\n      - check: \"{{{{ first != '' }}}}\"\n"
+    );
+    let found = problems(&text);
+    assert_eq!(found, ["`first` is used before it is saved @7:29"], "{found:?}");
+}
+
+#[test]
+fn result_exists_in_expect_and_save_only() {
+    let text = format!(
+        "{MCP}clients:\n  a:\n    steps:\n      - call: \"{{{{ result }}}}\"\n        expect:\n          - that: \"{{{{ result.status == 200 }}}}\"\n"
+    );
+    let found = problems(&text);
+    assert_eq!(found, ["`result` is not available here @6:19"], "{found:?}");
+}
+
+#[test]
+fn iteration_exists_inside_repeat_only() {
+    let text = format!(
+        "{MCP}clients:\n  a:\n    steps:\n      - repeat: {{ times: 2 }}\n        steps:\n          - call: echo\n            arguments: {{ n: \"{{{{ iteration }}}}\" }}\n      - set: {{ n: \"{{{{ iteration }}}}\" }}\n"
+    );
+    let found = problems(&text);
+    assert_eq!(found, ["`iteration` is not available here @10:23"], "{found:?}");
+}
+
+#[test]
+fn vars_render_in_order_from_env_and_keep_their_types() {
+    let text = "vars:\n  n: \"{{ env.N | int }}\"\n  twice: \"{{ vars.n * 2 }}\"\n  label: \"n={{ vars.n }}\"\nclients:\n  a:\n    count: \"{{ vars.twice }}\"\n    steps:\n      - wait: 1s\n";
+    let plan = compile_with_env(text, &[("N", "3")]).unwrap();
+    assert_eq!(plan.vars["twice"], 6);
+    assert_eq!(plan.vars["label"], "n=3");
+    assert_eq!(plan.groups[0].count, 6);
+}
+
+#[test]
+fn a_variable_cannot_use_one_declared_below_it() {
+    let text = "vars:\n  a: \"{{ vars.b }}\"\n  b: 1\nclients:\n  x:\n    steps:\n      - wait: 1s\n";
+    assert_eq!(problems(text), ["`vars.b` is declared below this variable @2:10"]);
+}
+
+#[test]
+fn a_missing_environment_variable_needs_a_default() {
+    let text = "vars:\n  a: \"{{ env.NOPE_NOT_SET }}\"\n  b: \"{{ env.NOPE_NOT_SET | default('x') }}\"\nclients:\n  x:\n    steps:\n      - wait: 1s\n";
+    assert_eq!(
+        problems(text),
+        ["the environment variable `NOPE_NOT_SET` is not set @2:10"]
+    );
+}
+
+#[test]
+fn durations_from_vars_are_fixed_and_from_saved_values_stay_templates() {
+    let text = format!(
+        "{MCP}vars:\n  every: 2s\nclients:\n  a:\n    steps:\n      - initialize: {{}}\n        save: {{ pause: $.x }}\n      - wait: \"{{{{ vars.every }}}}\"\n      - wait: \"{{{{ pause }}}}\"\n"
+    );
+    let plan = compile_text(&text).unwrap();
+    let waits: Vec<_> = plan.groups[0].steps[1..]
+        .iter()
+        .map(|s| match &s.action {
+            Action::Wait { duration } => duration.clone(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert!(matches!(waits[0], DurationPlan::Fixed(d) if d.as_secs() == 2));
+    assert!(matches!(&waits[1], DurationPlan::Template(t) if t.source == "{{ pause }}"));
+}
+
+#[test]
+fn counts_are_keyed_by_step_names() {
+    let text = format!(
+        "{MCP}clients:\n  a:\n    steps:\n      - initialize: {{}}\n      - call: heartbeat\n    record:\n      sent: \"{{{{ counts.heartbeat }}}}\"\n      typo: \"{{{{ counts.hartbeat }}}}\"\n"
+    );
+    let found = problems(&text);
+    assert_eq!(
+        found,
+        ["no step is named `hartbeat`, so `counts` has no such key @10:17"],
+        "{found:?}"
+    );
+}
+
+#[test]
+fn every_problem_of_a_file_is_reported() {
+    let text = format!(
+        "{MCP}clients:\n  a:\n    count: 0\n    steps:\n      - wait: 5 minutes\n      - call: echo\n        retry: {{ within: 5s }}\n"
+    );
+    assert_eq!(problems(&text).len(), 3, "{:?}", problems(&text));
+}
+
+#[test]
+fn a_step_picks_the_only_connection_of_its_kind_or_must_name_one() {
+    let two = "connections:\n  s: { mcp: { url: http://a } }\n  t: { mcp: { url: http://b } }\nclients:\n  a:\n    steps:\n      - initialize: {}\n      - initialize: {}\n        connection: t\n";
+    let found = problems(two);
+    assert_eq!(
+        found,
+        ["this `initialize` step could use any of the `mcp` connections `s`, `t` @7:9"]
+    );
+    let one = format!("{MCP}clients:\n  a:\n    steps:\n      - initialize: {{}}\n");
+    let plan = compile_text(&one).unwrap();
+    assert!(matches!(&plan.groups[0].steps[0].action, Action::Initialize { connection, .. } if connection == "s"));
+}
+
+#[test]
+fn repeat_times_may_come_from_a_saved_value() {
+    let text = format!(
+        "{MCP}clients:\n  a:\n    steps:\n      - initialize: {{}}\n        save: {{ n: $.result.n }}\n      - repeat: {{ times: \"{{{{ n }}}}\" }}\n        steps:\n          - wait: 0s\n"
+    );
+    let plan = compile_text(&text).unwrap();
+    let Action::Repeat { repeat, .. } = &plan.groups[0].steps[1].action else {
+        panic!()
+    };
+    assert!(matches!(repeat.times, Some(Resolved::Template(_))));
+}
