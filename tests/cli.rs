@@ -163,3 +163,28 @@ fn the_quick_vars_file_applies_to_the_whole_suite() {
         .assert()
         .success();
 }
+
+#[test]
+fn a_vars_file_skips_keys_no_scenario_declares_but_catches_near_misses() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "hb.yaml", HEARTBEAT);
+    let shared = write(dir.path(), "suite.vars.yaml", "every: 2s\nsession_timeout: 3s\n");
+    runner()
+        .arg("validate")
+        .arg("--vars")
+        .arg(&shared)
+        .arg(&file)
+        .assert()
+        .success();
+    let typo = write(dir.path(), "typo.vars.yaml", "evry: 2s\n");
+    let assert = runner()
+        .arg("validate")
+        .arg("--vars")
+        .arg(&typo)
+        .arg(&file)
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(stderr.contains("typo.vars.yaml:1:1"), "{stderr}");
+    assert!(stderr.contains("did you mean `every`?"), "{stderr}");
+}

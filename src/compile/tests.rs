@@ -153,3 +153,28 @@ fn repeat_times_may_come_from_a_saved_value() {
     };
     assert!(matches!(repeat.times, Some(Resolved::Template(_))));
 }
+
+#[test]
+fn values_saved_in_before_are_seen_by_clients_and_after() {
+    let text = format!(
+        "{MCP}before:\n  - initialize: {{}}\n    save: {{ seeded: $.x }}\nclients:\n  a:\n    steps:\n      - call: echo\n        arguments: {{ id: \"{{{{ seeded }}}}\" }}\n        save: {{ mine: $.y }}\nafter:\n  - check: \"{{{{ seeded != '' }}}}\"\n  - check: \"{{{{ mine != '' }}}}\"\n"
+    );
+    let found = problems(&text);
+    assert_eq!(
+        found,
+        ["`mine` is saved where this step cannot see it @14:16"],
+        "{found:?}"
+    );
+}
+
+#[test]
+fn sql_braces_are_sql_but_a_template_expression_is_an_error() {
+    let sql = "connections:\n  db: { sql: { url: \"sqlite://x.db\" } }\nclients:\n  a:\n    steps:\n";
+    let arrays = format!("{sql}      - sql: \"select '{{{{1,2}},{{3,4}}}}'::int[]\"\n");
+    assert!(compile_text(&arrays).is_ok(), "{:?}", problems(&arrays));
+    let templated = format!("{sql}      - sql: \"select {{{{ client.id }}}}\"\n");
+    assert_eq!(
+        problems(&templated),
+        ["SQL text is sent as written, never templated @6:14"]
+    );
+}

@@ -124,3 +124,14 @@ pub(crate) mod humantime_serde_compat {
         s.collect_str(&humantime::format_duration(*d))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Plan;
+
+    #[test]
+    fn a_plan_can_be_shared_by_client_tasks() {
+        fn shared<T: Send + Sync + 'static>() {}
+        shared::<Plan>();
+    }
+}
