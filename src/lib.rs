@@ -7,11 +7,14 @@
 // so their size (a message, a help, a position) is not worth boxing.
 #![allow(clippy::result_large_err)]
 
+pub mod assert;
 pub mod cli;
 pub mod compile;
 pub mod diagnostic;
+pub mod exec;
 pub mod load;
 pub mod plan;
+pub mod proto;
 pub mod report;
 pub mod source;
 pub mod spec;

@@ -3,7 +3,7 @@
 use super::Compiler;
 use super::scope::Scope;
 use super::templates::is_template;
-use crate::plan::{AssertionPlan, Check, JsonPath, Save, SaveFrom};
+use crate::plan::{AssertionPlan, Check, JsonPath, Save, SaveFrom, ValuePlan};
 use crate::spec::{Assertion, AssertionKind, Entries, Node, Operator, Spanned, Text};
 use crate::suggest;
 
@@ -37,9 +37,11 @@ impl Compiler<'_> {
                     .iter()
                     .map(|(op, operand)| {
                         self.check_operand(op, operand);
+                        let expected = self.value(operand, scope);
                         Check {
                             op: op.value,
-                            expected: self.value(operand, scope),
+                            regex: literal_regex(op.value, &expected),
+                            expected,
                         }
                     })
                     .collect();
@@ -139,6 +141,15 @@ impl Compiler<'_> {
                 })
             })
             .collect()
+    }
+}
+
+/// The regular expression of a `matches` whose operand is a literal string, compiled once (a bad
+/// one is reported by `check_operand`). A templated one is compiled when it renders.
+fn literal_regex(op: Operator, expected: &ValuePlan) -> Option<regex::Regex> {
+    match (op, expected) {
+        (Operator::Matches, ValuePlan::Literal(serde_json::Value::String(pattern))) => regex::Regex::new(pattern).ok(),
+        _ => None,
     }
 }
 

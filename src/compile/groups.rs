@@ -34,6 +34,17 @@ impl Compiler<'_> {
         spec.clients
             .iter()
             .map(|(name, group)| {
+                if matches!(name.value.as_str(), "before" | "after") {
+                    self.error(
+                        name.at,
+                        format!(
+                            "`{}` cannot name a client group: reports use it for the phase",
+                            name.value
+                        ),
+                    )
+                    .width(name.value.len())
+                    .help("choose another name for the group");
+                }
                 let count = self.fixed_count(group.count.as_ref(), 1);
                 let owner = Owner {
                     name: name.value.clone(),

@@ -51,6 +51,10 @@ pub struct Check {
     pub op: Operator,
     /// The expected value.
     pub expected: ValuePlan,
+    /// The regular expression of a `matches` whose operand is a literal string, compiled once;
+    /// `None` for other operators and for a templated pattern (compiled when it renders).
+    #[serde(skip)]
+    pub regex: Option<regex::Regex>,
 }
 
 /// A value captured into a variable after a step.

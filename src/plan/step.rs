@@ -141,6 +141,42 @@ pub enum Action {
     },
 }
 
+impl Action {
+    /// The kind key, as written in the file.
+    pub fn key(&self) -> &'static str {
+        match self {
+            Action::Initialize { .. } => "initialize",
+            Action::Call { .. } => "call",
+            Action::Request { .. } => "request",
+            Action::Notify { .. } => "notify",
+            Action::Close { .. } => "close",
+            Action::Forget { .. } => "forget",
+            Action::Http { .. } => "http",
+            Action::Sql { .. } => "sql",
+            Action::Wait { .. } => "wait",
+            Action::Repeat { .. } => "repeat",
+            Action::Barrier { .. } => "barrier",
+            Action::Set { .. } => "set",
+            Action::Check { .. } => "check",
+            Action::Group { .. } => "group",
+        }
+    }
+
+    /// True for the steps the executor does not run yet (MCP and SQL come with their own protocols).
+    pub fn needs_protocol_support(&self) -> bool {
+        matches!(
+            self,
+            Action::Initialize { .. }
+                | Action::Call { .. }
+                | Action::Request { .. }
+                | Action::Notify { .. }
+                | Action::Close { .. }
+                | Action::Forget { .. }
+                | Action::Sql { .. }
+        )
+    }
+}
+
 /// A request body.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "snake_case")]

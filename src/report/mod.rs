@@ -1,5 +1,22 @@
-//! Everything the user sees: diagnostics summaries, the plan tree, later progress and results.
+//! Everything the user sees: diagnostics summaries, the plan tree, progress and results.
+//!
+//! - [`results`]: the result folder, client files and `report.json`, written atomically.
+//! - [`transcript`]: `transcript.jsonl` with secrets masked, and the per-scenario router.
+//! - [`progress`]: bars on a terminal, plain status lines elsewhere.
+//! - [`summary`]: the console summary after a run.
+//! - [`drive`]: the reporter task that feeds progress and transcripts from executor events.
 
+#[cfg(test)]
+mod fixtures;
 mod plan_tree;
+pub mod progress;
+mod reporter;
+pub mod results;
+pub mod summary;
+pub mod transcript;
 
 pub use plan_tree::plan_tree;
+pub use progress::{Progress, ProgressMode, ProgressPrinter};
+pub use reporter::drive;
+pub use summary::{run_summary, scenario_summary};
+pub use transcript::{Transcript, TranscriptRouter};

@@ -1,5 +1,7 @@
 //! The command line: argument parsing and wiring of the pipeline stages, nothing else.
 
+mod run;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -14,19 +16,35 @@ use crate::report::plan_tree;
 
 /// Exit code of a run where every scenario passed (or every file is valid).
 pub const EXIT_OK: u8 = 0;
+/// Exit code of a run where a step or an assertion failed.
+pub const EXIT_FAILED: u8 = 1;
 /// Exit code of an invalid spec or a usage error.
 pub const EXIT_INVALID: u8 = 2;
+/// Exit code of a run stopped by Ctrl-C.
+pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// Runs declarative YAML scenarios against MCP servers, HTTP services and their databases.
+///
+/// `runner PATHS…` is short for `runner run PATHS…`.
 #[derive(Debug, Parser)]
-#[command(name = "runner", version, about, max_term_width = 100)]
+#[command(
+    name = "runner",
+    version,
+    about,
+    max_term_width = 100,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
+    #[command(flatten)]
+    run: run::RunArgs,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run scenarios: every client concurrently, results written, exit 0 only when all passed.
+    Run(run::RunArgs),
     /// Check scenario files and report every problem with its file:line:col.
     Validate {
         /// Scenario files or folders (searched recursively for *.yaml and *.yml).
@@ -51,7 +69,7 @@ enum Command {
 
 /// Variable overrides, shared by every command that loads scenarios.
 #[derive(Debug, Args)]
-struct VarArgs {
+pub(crate) struct VarArgs {
     /// A YAML file of variable values that replace the scenario's defaults (repeatable).
     #[arg(long = "vars", value_name = "FILE")]
     files: Vec<PathBuf>,
@@ -70,9 +88,15 @@ impl Cli {
     /// Runs the command; returns the process exit code.
     pub fn run(self) -> ExitCode {
         let code = match self.command {
-            Command::Validate { paths, vars } => validate(&paths, &vars),
-            Command::Plan { file, format, vars } => plan(file, format, &vars),
-            Command::Schema => print(&schema_text()),
+            Some(Command::Run(args)) => run::run(args),
+            None if self.run.paths.is_empty() => {
+                let _ = <Self as clap::CommandFactory>::command().print_help();
+                EXIT_INVALID
+            }
+            None => run::run(self.run),
+            Some(Command::Validate { paths, vars }) => validate(&paths, &vars),
+            Some(Command::Plan { file, format, vars }) => plan(file, format, &vars),
+            Some(Command::Schema) => print(&schema_text()),
         };
         ExitCode::from(code)
     }
@@ -106,7 +130,7 @@ fn overrides(vars: &VarArgs) -> Result<Overrides, Vec<Diagnostic>> {
 }
 
 /// Loads and compiles every scenario behind `paths`: the plans, and the problems of the rest.
-fn compile_all(paths: &[PathBuf], vars: &VarArgs) -> (Vec<Plan>, Vec<Diagnostic>) {
+pub(crate) fn compile_all(paths: &[PathBuf], vars: &VarArgs) -> (Vec<Plan>, Vec<Diagnostic>) {
     let overrides = match overrides(vars) {
         Ok(o) => o,
         Err(problems) => return (Vec::new(), problems),
@@ -159,13 +183,13 @@ fn plan(file: PathBuf, format: Format, vars: &VarArgs) -> u8 {
     print(&text)
 }
 
-fn report(diagnostics: &[Diagnostic]) -> u8 {
+pub(crate) fn report(diagnostics: &[Diagnostic]) -> u8 {
     eprint!("{}", render_all(diagnostics));
     EXIT_INVALID
 }
 
 /// Writes to stdout; a closed pipe (`runner plan x | head`) is not an error.
-fn print(text: &str) -> u8 {
+pub(crate) fn print(text: &str) -> u8 {
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
     EXIT_OK

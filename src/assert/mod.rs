@@ -1,0 +1,185 @@
+//! Assertions at run time: JSONPath selections, operator checks, `that:` predicates, captures,
+//! and the one-line messages that say why a check failed.
+//!
+//! Everything here is a pure function of a compiled plan item, a step's result document and the
+//! template context: no I/O, no state, and no panics on any input.
+
+mod operators;
+mod select;
+mod values;
+
+#[cfg(test)]
+mod tests;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::plan::{AssertionPlan, Check, JsonPath, Save, SaveFrom, Template, TemplateEngine, ValuePlan};
+use crate::source::Pos;
+use crate::spec::Operator;
+
+pub use select::select;
+
+use values::{one_line, short, template_error};
+
+/// One assertion's outcome, as it goes in result files.
+#[derive(Debug, Clone, Serialize)]
+pub struct AssertionResult {
+    /// Where the assertion stands (serializes as `line:col`).
+    pub at: Pos,
+    /// The assertion in readable form: `$.status equals 200`, `that {{ a != b }}`.
+    pub assertion: String,
+    /// Whether it held.
+    pub passed: bool,
+    /// The expected value, rendered (absent when it could not be rendered).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected: Option<Value>,
+    /// What the path selected, or what the `that` template rendered to (absent when nothing).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actual: Option<Value>,
+    /// On failure: the path, what was expected and what was found, in one line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// Runs every check of one assertion against a step's result document; `ctx` is the template
+/// context (it already holds `result`). A Path assertion with several checks yields one
+/// [`AssertionResult`] per check.
+pub fn check(
+    assertion: &AssertionPlan,
+    result: &Value,
+    engine: &TemplateEngine,
+    ctx: &minijinja::Value,
+) -> Vec<AssertionResult> {
+    match assertion {
+        AssertionPlan::Path { at, path, checks } => {
+            let actual = select(path, result);
+            checks
+                .iter()
+                .map(|c| path_check(*at, path, c, actual.as_ref(), engine, ctx))
+                .collect()
+        }
+        AssertionPlan::That { at, that } => vec![that_check(*at, that, engine, ctx)],
+    }
+}
+
+/// The value a `save` entry captures, or why it could not (e.g. "`$.x` selects nothing in the
+/// result").
+pub fn capture(save: &Save, result: &Value, engine: &TemplateEngine, ctx: &minijinja::Value) -> Result<Value, String> {
+    match &save.from {
+        SaveFrom::Path(path) => {
+            select(path, result).ok_or_else(|| format!("`{}` selects nothing in the result", one_line(&path.source)))
+        }
+        SaveFrom::Template(template) => render(template, engine, ctx),
+    }
+}
+
+/// A `check:` step / `that:` predicate: true, false, or a render error message.
+///
+/// True when the template renders to `true`, or to the text `true` or `True` (how a text
+/// template renders a boolean), surrounding whitespace ignored; false for any other value.
+pub fn predicate(template: &Template, engine: &TemplateEngine, ctx: &minijinja::Value) -> Result<bool, String> {
+    render(template, engine, ctx).map(|v| is_true(&v))
+}
+
+fn is_true(v: &Value) -> bool {
+    match v {
+        Value::Bool(b) => *b,
+        Value::String(s) => matches!(s.trim(), "true" | "True"),
+        _ => false,
+    }
+}
+
+/// Renders a template, with a one-line error that names its source.
+fn render(template: &Template, engine: &TemplateEngine, ctx: &minijinja::Value) -> Result<Value, String> {
+    engine
+        .render(template, ctx)
+        .map_err(|e| format!("`{}` fails: {}", one_line(&template.source), template_error(&e)))
+}
+
+fn that_check(at: Pos, that: &Template, engine: &TemplateEngine, ctx: &minijinja::Value) -> AssertionResult {
+    let mut outcome = AssertionResult {
+        at,
+        assertion: format!("that {}", one_line(&that.source)),
+        passed: false,
+        expected: Some(Value::Bool(true)),
+        actual: None,
+        message: None,
+    };
+    match render(that, engine, ctx) {
+        Ok(value) if is_true(&value) => {
+            outcome.passed = true;
+            outcome.actual = Some(value);
+        }
+        Ok(value) => {
+            outcome.message = Some(format!("`{}` is {}, not true", one_line(&that.source), short(&value)));
+            outcome.actual = Some(value);
+        }
+        Err(message) => outcome.message = Some(message),
+    }
+    outcome
+}
+
+fn path_check(
+    at: Pos,
+    path: &JsonPath,
+    check: &Check,
+    actual: Option<&Value>,
+    engine: &TemplateEngine,
+    ctx: &minijinja::Value,
+) -> AssertionResult {
+    let shown_path = one_line(&path.source);
+    let mut outcome = AssertionResult {
+        at,
+        assertion: format!("{shown_path} {}", describe(check)),
+        passed: false,
+        expected: None,
+        actual: actual.cloned(),
+        message: None,
+    };
+    let expected = match check.expected.render(engine, ctx) {
+        Ok(expected) => expected,
+        Err(e) => {
+            outcome.message = Some(format!(
+                "`{shown_path}`: the expected value {} fails: {}",
+                plan_text(&check.expected),
+                template_error(&e)
+            ));
+            return outcome;
+        }
+    };
+    match operators::apply(check.op, &expected, actual, check.regex.as_ref()) {
+        Ok(()) => outcome.passed = true,
+        Err(problem) => outcome.message = Some(format!("`{shown_path}`: {problem}")),
+    }
+    outcome.expected = Some(expected);
+    outcome
+}
+
+/// A check as written: `equals 200`, `one_of [1,2]`, `exists`, `matches {{ vars.re }}`.
+fn describe(check: &Check) -> String {
+    match (check.op, &check.expected) {
+        (Operator::Exists | Operator::Absent, ValuePlan::Literal(Value::Bool(true))) => check.op.key().to_string(),
+        (op, expected) => format!("{} {}", op.key(), plan_text(expected)),
+    }
+}
+
+/// An expected value as written: literals as JSON, templates as their source.
+fn plan_text(plan: &ValuePlan) -> String {
+    match plan {
+        ValuePlan::Literal(v) => short(v),
+        ValuePlan::Template(t) => one_line(&t.source),
+        ValuePlan::List(items) => one_line(&format!(
+            "[{}]",
+            items.iter().map(plan_text).collect::<Vec<_>>().join(",")
+        )),
+        ValuePlan::Map(entries) => one_line(&format!(
+            "{{{}}}",
+            entries
+                .iter()
+                .map(|(k, v)| format!("{}:{}", short(&Value::String(k.clone())), plan_text(v)))
+                .collect::<Vec<_>>()
+                .join(",")
+        )),
+    }
+}

@@ -1,0 +1,195 @@
+//! `runner run`: compile, execute each scenario, write its results, summarize, exit.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::Args;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::{EXIT_FAILED, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, VarArgs, compile_all, print, report};
+use crate::diagnostic::Diagnostic;
+use crate::exec::{Run, ScenarioResult, Status, run_scenario};
+use crate::plan::{Plan, StepPlan};
+use crate::report::{
+    Progress, ProgressMode, Transcript, TranscriptRouter, drive, results, run_summary, scenario_summary,
+};
+
+/// What `runner run` takes.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Scenario files or folders (searched recursively for *.yaml and *.yml).
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    vars: VarArgs,
+    /// Write the results here instead of results/<scenario>-<timestamp>/ (one sub-folder per
+    /// scenario when several run).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Progress display: bars on a terminal, plain status lines otherwise.
+    #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
+    progress: ProgressMode,
+    /// Print nothing but the summary.
+    #[arg(long, short)]
+    quiet: bool,
+    /// Run only scenarios with one of these tags (repeatable).
+    #[arg(long, value_name = "TAG")]
+    tag: Vec<String>,
+    /// Skip scenarios with one of these tags (repeatable).
+    #[arg(long, value_name = "TAG")]
+    skip_tag: Vec<String>,
+    /// Stop after the first scenario that fails.
+    #[arg(long)]
+    fail_fast: bool,
+}
+
+/// Runs the scenarios behind the paths; returns the exit code.
+pub fn run(args: RunArgs) -> u8 {
+    let (plans, diagnostics) = compile_all(&args.paths, &args.vars);
+    if !diagnostics.is_empty() {
+        return report(&diagnostics);
+    }
+    let plans: Vec<Plan> = plans.into_iter().filter(|p| selected(p, &args)).collect();
+    if plans.is_empty() {
+        eprintln!("error: no scenario to run (every one was filtered out by --tag / --skip-tag)");
+        return EXIT_INVALID;
+    }
+    let problems = not_runnable(&plans);
+    if !problems.is_empty() {
+        return report(&problems);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return EXIT_FAILED;
+        }
+    };
+    runtime.block_on(run_all(plans, &args))
+}
+
+/// `--tag` keeps scenarios with any of its tags; `--skip-tag` drops those with any of its.
+fn selected(plan: &Plan, args: &RunArgs) -> bool {
+    let has = |tags: &[String]| plan.tags.iter().any(|t| tags.contains(t));
+    (args.tag.is_empty() || has(&args.tag)) && !has(&args.skip_tag)
+}
+
+/// Scenarios this build cannot run, and two scenarios with one name (their reports would mix).
+fn not_runnable(plans: &[Plan]) -> Vec<Diagnostic> {
+    let mut problems = Vec::new();
+    for (i, plan) in plans.iter().enumerate() {
+        if let Some(step) = first_unsupported(plan) {
+            problems.push(Diagnostic::for_path(
+                &plan.path,
+                format!(
+                    "{}:{}: this build of runner cannot run `{}` steps yet; it runs `http`, `wait`, `repeat`, `barrier`, `set`, `check` and `group`",
+                    plan.path.display(),
+                    step.at,
+                    step.action.key()
+                ),
+            ));
+        }
+        if plans[..i].iter().any(|p| p.name == plan.name) {
+            problems.push(Diagnostic::for_path(
+                &plan.path,
+                format!(
+                    "two scenarios of this run are named `{}`; give one another `name:`",
+                    plan.name
+                ),
+            ));
+        }
+    }
+    problems
+}
+
+fn first_unsupported(plan: &Plan) -> Option<&StepPlan> {
+    fn find(steps: &[StepPlan]) -> Option<&StepPlan> {
+        steps.iter().find_map(|s| match &s.action {
+            crate::plan::Action::Repeat { steps, .. } | crate::plan::Action::Group { steps } => find(steps),
+            action if action.needs_protocol_support() => Some(s),
+            _ => None,
+        })
+    }
+    let groups = plan.groups.iter().map(|g| &g.steps[..]);
+    [&plan.before[..], &plan.after[..]]
+        .into_iter()
+        .chain(groups)
+        .find_map(find)
+}
+
+async fn run_all(plans: Vec<Plan>, args: &RunArgs) -> u8 {
+    let cancel = CancellationToken::new();
+    tokio::spawn(stop_on_ctrl_c(cancel.clone()));
+    let run = Run::new(cancel.clone());
+    let several = plans.len() > 1;
+    let mut outcomes: Vec<ScenarioResult> = Vec::new();
+    let mut write_failed = false;
+    for plan in plans {
+        let dir = match (&args.out, several) {
+            (Some(out), false) => out.clone(),
+            (Some(out), true) => out.join(results::slug(&plan.name)),
+            (None, _) => results::scenario_dir(Path::new("results"), &plan.name, chrono::Utc::now()),
+        };
+        let result = match run_one(plan, &run, &dir, args).await {
+            Ok(result) => result,
+            Err(e) => {
+                eprintln!("error: cannot write results to {}: {e}", dir.display());
+                write_failed = true;
+                continue;
+            }
+        };
+        print(&format!("{}  results: {}\n", scenario_summary(&result), dir.display()));
+        let failed = !result.status.passed();
+        outcomes.push(result);
+        if cancel.is_cancelled() || (failed && args.fail_fast) {
+            break;
+        }
+    }
+    if several {
+        print(&run_summary(&outcomes));
+    }
+    exit_code(&outcomes, cancel.is_cancelled(), write_failed)
+}
+
+/// Runs one scenario with its reporter and transcript, then writes its result files.
+async fn run_one(plan: Plan, run: &Run, dir: &Path, args: &RunArgs) -> std::io::Result<ScenarioResult> {
+    std::fs::create_dir_all(dir)?;
+    let mut transcripts = TranscriptRouter::new();
+    transcripts.insert(plan.name.as_str(), Transcript::create(dir.join("transcript.jsonl"))?);
+    let (events, receiver) = mpsc::unbounded_channel();
+    let reporter = tokio::spawn(drive(receiver, Progress::new(args.progress, args.quiet), transcripts));
+    let result = run_scenario(Arc::new(plan), run, events).await;
+    // The executor has dropped its sender, so the reporter drains the events and ends.
+    let transcripts = reporter.await.map_err(std::io::Error::other)?;
+    for (_, written) in transcripts.finish_all() {
+        written?;
+    }
+    for client in &result.clients {
+        results::write_client(dir, client)?;
+    }
+    results::write_report(dir, &result)?;
+    Ok(result)
+}
+
+/// The first Ctrl-C stops the clients at their next await so results can be written; a second
+/// one exits at once.
+async fn stop_on_ctrl_c(cancel: CancellationToken) {
+    if tokio::signal::ctrl_c().await.is_err() {
+        return;
+    }
+    eprintln!("\ninterrupted: stopping the clients and writing results (Ctrl-C again to quit now)");
+    cancel.cancel();
+    if tokio::signal::ctrl_c().await.is_ok() {
+        std::process::exit(i32::from(EXIT_INTERRUPTED));
+    }
+}
+
+fn exit_code(outcomes: &[ScenarioResult], interrupted: bool, write_failed: bool) -> u8 {
+    if interrupted || outcomes.iter().any(|r| r.status == Status::Interrupted) {
+        EXIT_INTERRUPTED
+    } else if write_failed || outcomes.iter().any(|r| !r.status.passed()) {
+        EXIT_FAILED
+    } else {
+        EXIT_OK
+    }
+}

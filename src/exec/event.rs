@@ -1,0 +1,70 @@
+//! What the executor tells reporters while it runs: progress and the transcript.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+
+/// Who did something: a scenario, a client group (`before`/`after` for the phases) and an instance.
+#[derive(Debug, Clone, Serialize)]
+pub struct Actor {
+    /// The scenario's name.
+    pub scenario: Arc<str>,
+    /// The client group, or `before` / `after`.
+    pub group: Arc<str>,
+    /// 1-based id in the group (1 in the phases).
+    pub client_id: u64,
+}
+
+/// Something that happened during a run.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// A scenario begins; its groups with their instance counts.
+    ScenarioStarted {
+        /// The scenario's name.
+        scenario: Arc<str>,
+        /// Each group and its count.
+        groups: Vec<(Arc<str>, u64)>,
+    },
+    /// A step begins.
+    StepStarted {
+        /// Who.
+        actor: Actor,
+        /// The step's name.
+        step: Arc<str>,
+    },
+    /// A request went out and its answer (or failure) came back.
+    Exchange(Box<Exchange>),
+    /// A client instance ended.
+    ClientFinished {
+        /// Who.
+        actor: Actor,
+        /// True when it passed.
+        passed: bool,
+    },
+    /// A scenario ended.
+    ScenarioFinished {
+        /// The scenario's name.
+        scenario: Arc<str>,
+        /// True when it passed.
+        passed: bool,
+    },
+}
+
+/// One request and its answer, for `transcript.jsonl`. Header values named in `masked` and any
+/// `Authorization` header are already masked.
+#[derive(Debug, Clone, Serialize)]
+pub struct Exchange {
+    /// Who sent it.
+    #[serde(flatten)]
+    pub actor: Actor,
+    /// The step's name.
+    pub step: Arc<str>,
+    /// When it was sent.
+    pub sent_at: DateTime<Utc>,
+    /// The request: `{method, url, headers, body}`.
+    pub request: Value,
+    /// The answer: `{status, headers, body, elapsed_ms}`, or `{error}`.
+    pub response: Value,
+}

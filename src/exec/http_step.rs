@@ -1,0 +1,128 @@
+//! The `http` step: the rendered request, sent on the client's own pool.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::event::{Event, Exchange};
+use super::step::{Miss, Runner};
+use crate::plan::{Action, Body, ConnectionKind, StepPlan, ValuePlan};
+use crate::proto::http::{self, Request};
+
+/// Deadline of an `http` step whose step and connection set none.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl Runner<'_> {
+    /// Sends the step's request; the result document is `{status, headers, body, elapsed_ms}`.
+    pub(super) async fn http(&mut self, step: &StepPlan, deadline: Option<Duration>) -> Result<Value, Miss> {
+        let Action::Http {
+            connection,
+            method,
+            target,
+            is_path,
+            headers,
+            query,
+            body,
+        } = &step.action
+        else {
+            unreachable!("called for http steps only");
+        };
+        let render = |v: &ValuePlan| self.state.render_text(self.shared, v).map_err(Miss::Failed);
+        let connection = connection.as_deref().and_then(|name| self.shared.plan.connection(name));
+        let (base, mut all_headers, connection_timeout) = match connection.map(|c| &c.kind) {
+            Some(ConnectionKind::Http(c)) => {
+                let base = render(&c.base_url)?;
+                let headers = c
+                    .headers
+                    .iter()
+                    .map(|(k, v)| Ok((k.clone(), render(v)?)))
+                    .collect::<Result<Vec<_>, Miss>>()?;
+                (Some(base), headers, Some(c.timeout))
+            }
+            _ => (None, Vec::new(), None),
+        };
+        let target = render(target)?;
+        let url = match (is_path, base) {
+            (true, Some(base)) => join(&base, &target),
+            _ => target,
+        };
+        for (k, v) in headers {
+            all_headers.push((k.clone(), render(v)?));
+        }
+        let query = query
+            .iter()
+            .map(|(k, v)| Ok((k.clone(), render(v)?)))
+            .collect::<Result<Vec<_>, Miss>>()?;
+        let body = match body {
+            Body::None => http::Body::Empty,
+            Body::Json(v) => http::Body::Json(self.state.render(self.shared, v).map_err(Miss::Failed)?),
+            Body::Text(v) => http::Body::Text(render(v)?),
+        };
+        let request = Request {
+            method: method.clone(),
+            url,
+            headers: all_headers,
+            query,
+            body,
+        };
+        let timeout = deadline.or(connection_timeout).unwrap_or(DEFAULT_TIMEOUT);
+        let sent_at = chrono::Utc::now();
+        let answer = http::send(&self.state.http, &request, timeout).await;
+        if let Ok(document) = &answer
+            && let Some(ms) = document["elapsed_ms"].as_f64()
+        {
+            self.latency.record(&step.name, Duration::from_secs_f64(ms / 1000.0));
+        }
+        self.shared.emit(Event::Exchange(Box::new(Exchange {
+            actor: self.state.actor.clone(),
+            step: step.name.as_str().into(),
+            sent_at,
+            request: transcript_request(&request),
+            response: match &answer {
+                Ok(document) => document.clone(),
+                Err(failure) => serde_json::json!({ "error": failure.to_string() }),
+            },
+        })));
+        answer.map_err(|f| Miss::Failed(f.to_string()))
+    }
+}
+
+/// `base_url` + `path`, with exactly one slash between them.
+fn join(base: &str, path: &str) -> String {
+    if path.is_empty() {
+        return base.to_string();
+    }
+    format!("{}/{}", base.trim_end_matches('/'), path.trim_start_matches('/'))
+}
+
+fn transcript_request(request: &Request) -> Value {
+    let headers: serde_json::Map<String, Value> = request
+        .headers
+        .iter()
+        .map(|(k, v)| (k.to_ascii_lowercase(), Value::String(v.clone())))
+        .collect();
+    let body = match &request.body {
+        http::Body::Empty => Value::Null,
+        http::Body::Json(v) => v.clone(),
+        http::Body::Text(t) => Value::String(t.clone()),
+    };
+    serde_json::json!({
+        "method": request.method,
+        "url": request.url,
+        "query": request.query,
+        "headers": headers,
+        "body": body,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::join;
+
+    #[test]
+    fn paths_join_the_base_with_one_slash() {
+        assert_eq!(join("http://h/api/", "/x"), "http://h/api/x");
+        assert_eq!(join("http://h/api", "x"), "http://h/api/x");
+        assert_eq!(join("http://h/api", ""), "http://h/api");
+    }
+}

@@ -1,0 +1,175 @@
+//! What running a scenario produced: the results that reports and result files are made of.
+//!
+//! Everything here is plain data (serde), built by the executor and only read by `report`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::assert::AssertionResult;
+use crate::source::Pos;
+
+/// How a scenario, client or step ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Everything held.
+    Passed,
+    /// A step failed, or no assertion ran.
+    Failed,
+    /// Stopped by Ctrl-C before it could finish.
+    Interrupted,
+}
+
+impl Status {
+    /// True for [`Status::Passed`].
+    pub fn passed(self) -> bool {
+        self == Status::Passed
+    }
+}
+
+/// One scenario's run.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioResult {
+    /// The scenario's name.
+    pub name: String,
+    /// Its file.
+    pub path: PathBuf,
+    /// How it ended.
+    pub status: Status,
+    /// Why it failed as a whole, when that is not a step's fault (e.g. "no assertion ran").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// When it started (UTC).
+    pub started_at: DateTime<Utc>,
+    /// How long it took, in milliseconds.
+    pub elapsed_ms: f64,
+    /// How many assertions ran, passed or not (`expect`, `check`).
+    pub assertions_run: u64,
+    /// The `before:` steps.
+    pub before: Vec<StepResult>,
+    /// Every client instance, in group order then by id.
+    pub clients: Vec<ClientResult>,
+    /// The `after:` steps.
+    pub after: Vec<StepResult>,
+    /// Per step name: latency percentiles of the steps that sent something.
+    pub latency: BTreeMap<String, Latency>,
+}
+
+impl ScenarioResult {
+    /// Client instances that passed, and all of them.
+    pub fn client_counts(&self) -> (usize, usize) {
+        let passed = self.clients.iter().filter(|c| c.status.passed()).count();
+        (passed, self.clients.len())
+    }
+}
+
+/// Latency of one step name across every client, in milliseconds.
+#[derive(Debug, Clone, Serialize)]
+pub struct Latency {
+    /// How many samples.
+    pub count: u64,
+    /// Fastest.
+    pub min_ms: f64,
+    /// Median.
+    pub p50_ms: f64,
+    /// 90th percentile.
+    pub p90_ms: f64,
+    /// 99th percentile.
+    pub p99_ms: f64,
+    /// Slowest.
+    pub max_ms: f64,
+}
+
+/// One client instance's run: what its result file `client_<id>_<group>.json` holds.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClientResult {
+    /// 1-based id within the group.
+    pub client_id: u64,
+    /// The group's name.
+    pub group: String,
+    /// 0-based position among every instance of the scenario.
+    pub index: u64,
+    /// How it ended.
+    pub status: Status,
+    /// True when it passed (kept beside `status` for scripts that read the files).
+    pub success: bool,
+    /// The current MCP session id, if any.
+    pub session_id: Option<String>,
+    /// Every MCP session id it held, in order.
+    pub session_ids: Vec<String>,
+    /// When it started (UTC).
+    pub started_at: DateTime<Utc>,
+    /// Milliseconds from the scenario's start to this client's first step.
+    pub start_ms: f64,
+    /// How long it ran, in milliseconds.
+    pub elapsed_ms: f64,
+    /// The first failure's reason, naming the step.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The values it saved and set.
+    pub vars: Map<String, Value>,
+    /// Per step name: how many times the step succeeded.
+    pub counts: BTreeMap<String, u64>,
+    /// The group's `record:` fields, rendered at the end.
+    #[serde(flatten)]
+    pub record: Map<String, Value>,
+    /// Its steps, in order.
+    pub steps: Vec<StepResult>,
+}
+
+/// One step's run.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepResult {
+    /// The step's name.
+    pub name: String,
+    /// The kind key (`http`, `wait`, …).
+    pub kind: &'static str,
+    /// Where the step stands in the file.
+    pub at: Pos,
+    /// How it ended.
+    pub status: Status,
+    /// Milliseconds from the client's start to the step's start.
+    pub started_ms: f64,
+    /// How long it took, every attempt included.
+    pub elapsed_ms: f64,
+    /// How many times it ran (more than 1 under `retry`).
+    pub attempts: u32,
+    /// Under `retry`: milliseconds from the first attempt to the one that held.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_to_success_ms: Option<f64>,
+    /// Why it failed, naming what went wrong.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The result document `expect` and `save` looked at (the last attempt's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<Value>,
+    /// Each assertion of the last attempt.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub assertions: Vec<AssertionResult>,
+    /// Nested steps of a `group`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<StepResult>,
+    /// Iterations of a `repeat`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub iterations: Vec<Iteration>,
+}
+
+/// One pass of a `repeat` loop.
+#[derive(Debug, Clone, Serialize)]
+pub struct Iteration {
+    /// 1-based.
+    pub iteration: u64,
+    /// For a fixed-rate loop: how late the iteration started against its schedule, in milliseconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lateness_ms: Option<f64>,
+    /// How long the pass took.
+    pub elapsed_ms: f64,
+    /// How it ended.
+    pub status: Status,
+    /// Its steps.
+    pub steps: Vec<StepResult>,
+}

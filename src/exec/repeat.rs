@@ -1,0 +1,98 @@
+//! `repeat`: closed loops (the next pass starts when the last ends) and fixed-rate loops, whose
+//! passes start on absolute deadlines so a slow pass does not shift the next; each pass's
+//! lateness is recorded.
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::outcome::{Iteration, Status, StepResult};
+use super::step::{Runner, first_error, ms};
+use crate::plan::{RepeatPlan, Resolved, StepPlan, ValuePlan};
+
+/// When a loop stops.
+struct Bounds {
+    times: Option<u64>,
+    span: Option<Duration>,
+    every: Option<Duration>,
+}
+
+impl Runner<'_> {
+    pub(super) async fn repeat(&mut self, repeat: &RepeatPlan, body: &[StepPlan], out: &mut StepResult) {
+        let bounds = match self.bounds(repeat) {
+            Ok(b) => b,
+            Err(e) => return self.fail(out, e),
+        };
+        let outer = self.state.iteration;
+        let start = Instant::now();
+        for n in 1.. {
+            if bounds.times.is_some_and(|t| n > t) {
+                break;
+            }
+            // A pass is due at its own slot on a fixed-rate loop, or when the last one ended.
+            let slot = u32::try_from(n - 1).unwrap_or(u32::MAX);
+            let due = bounds
+                .every
+                .map_or_else(Instant::now, |every| start + every.saturating_mul(slot));
+            if bounds.span.is_some_and(|span| due - start >= span) {
+                break;
+            }
+            if bounds.every.is_some() {
+                tokio::select! {
+                    () = tokio::time::sleep_until(due) => {}
+                    () = self.shared.cancel.cancelled() => {
+                        out.status = Status::Interrupted;
+                        break;
+                    }
+                }
+            }
+            let began = Instant::now();
+            self.state.iteration = Some(n);
+            let (steps, status) = self.steps(body).await;
+            out.iterations.push(Iteration {
+                iteration: n,
+                lateness_ms: bounds.every.map(|_| ms(began - due)),
+                elapsed_ms: ms(began.elapsed()),
+                status,
+                steps,
+            });
+            if status != Status::Passed {
+                out.status = status;
+                break;
+            }
+        }
+        self.state.iteration = outer;
+        if out.status == Status::Failed {
+            out.error = out.iterations.last().and_then(|i| first_error(&i.steps));
+        }
+    }
+
+    fn bounds(&self, repeat: &RepeatPlan) -> Result<Bounds, String> {
+        let times = match &repeat.times {
+            None => None,
+            Some(Resolved::Fixed(n)) => Some(*n),
+            Some(Resolved::Template(t)) => {
+                let value = self.state.render(self.shared, &ValuePlan::Template(t.clone()))?;
+                let n = match &value {
+                    serde_json::Value::String(s) => s.trim().parse::<u64>().ok(),
+                    other => other.as_u64(),
+                };
+                Some(n.ok_or_else(|| format!("`times: {}` renders to {value}, not a whole number", t.source))?)
+            }
+        };
+        let span = repeat
+            .for_
+            .as_ref()
+            .map(|d| self.state.duration(self.shared, d))
+            .transpose()?;
+        let every = repeat
+            .every
+            .as_ref()
+            .map(|d| self.state.duration(self.shared, d))
+            .transpose()?;
+        if every.is_some_and(|e| e.is_zero()) {
+            return Err("`every` renders to zero".into());
+        }
+        Ok(Bounds { times, span, every })
+    }
+}

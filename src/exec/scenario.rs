@@ -1,0 +1,181 @@
+//! A scenario: `before:` once, every client instance concurrently, `after:` once with all the
+//! clients' results in scope.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use super::Run;
+use super::client::{self, Finished, Instance};
+use super::context::Shared;
+use super::event::Event;
+use super::latency::LatencyRecorder;
+use super::outcome::{ClientResult, ScenarioResult, Status};
+use super::step::ms;
+use crate::plan::{GroupPlan, Plan};
+
+/// Runs one compiled scenario to its end (or to Ctrl-C) and returns everything it found.
+pub async fn run_scenario(plan: Arc<Plan>, run: &Run, events: UnboundedSender<Event>) -> ScenarioResult {
+    let shared = Arc::new(Shared::new(
+        plan.clone(),
+        &run.env,
+        &run.info(),
+        events,
+        run.cancel.clone(),
+    ));
+    shared.emit(Event::ScenarioStarted {
+        scenario: shared.scenario.clone(),
+        groups: plan.groups.iter().map(|g| (g.name.as_str().into(), g.count)).collect(),
+    });
+    let started_at = chrono::Utc::now();
+    let started = Instant::now();
+    let mut assertions_run = 0;
+    let mut latency = LatencyRecorder::default();
+    let mut tally = |finished: &Finished| {
+        assertions_run += finished.assertions_run;
+        latency.merge(&finished.latency);
+    };
+
+    let before = phase(&shared, "before", &plan.before, None).await;
+    tally(&before);
+    let mut error = before.result.error.clone().map(|e| format!("before: {e}"));
+    let mut clients = Vec::new();
+    if before.result.status.passed() || plan.before.is_empty() {
+        shared.set_before_saved(before.result.vars.clone());
+        for finished in run_groups(&shared).await {
+            tally(&finished);
+            clients.push(finished.result);
+        }
+    }
+    let after = if error.is_none() && !shared.cancel.is_cancelled() {
+        let summaries = serde_json::to_value(clients.iter().map(summary).collect::<Vec<_>>()).unwrap_or_default();
+        let after = phase(&shared, "after", &plan.after, Some(summaries)).await;
+        tally(&after);
+        error = after.result.error.clone().map(|e| format!("after: {e}"));
+        after.result.steps
+    } else {
+        Vec::new()
+    };
+
+    let interrupted = shared.cancel.is_cancelled();
+    let clients_passed = clients.iter().all(|c| c.status.passed());
+    if error.is_none() && assertions_run == 0 && !interrupted {
+        error = Some("no assertion ran: a scenario must check something (`expect` or `check`)".into());
+    }
+    let status = match (interrupted, error.is_none() && clients_passed) {
+        (true, _) => Status::Interrupted,
+        (false, true) => Status::Passed,
+        (false, false) => Status::Failed,
+    };
+    shared.emit(Event::ScenarioFinished {
+        scenario: shared.scenario.clone(),
+        passed: status.passed(),
+    });
+    ScenarioResult {
+        name: plan.name.clone(),
+        path: plan.path.clone(),
+        status,
+        error,
+        started_at,
+        elapsed_ms: ms(started.elapsed()),
+        assertions_run,
+        before: before.result.steps,
+        clients,
+        after,
+        latency: latency.summary(),
+    }
+}
+
+/// Runs `before:` or `after:` as a single pseudo-client.
+async fn phase(
+    shared: &Arc<Shared>,
+    name: &str,
+    steps: &[crate::plan::StepPlan],
+    clients: Option<serde_json::Value>,
+) -> Finished {
+    let instance = Instance {
+        group: name.into(),
+        client_id: 1,
+        index: 0,
+        delay: Duration::ZERO,
+    };
+    client::run(shared.clone(), instance, steps, &[], clients).await
+}
+
+/// Starts every instance of every group at its time and waits for all of them.
+async fn run_groups(shared: &Arc<Shared>) -> Vec<Finished> {
+    let mut tasks = JoinSet::new();
+    let mut index = 0;
+    for (g, group) in shared.plan.groups.iter().enumerate() {
+        for id in 1..=group.count {
+            let shared = shared.clone();
+            let instance = Instance {
+                group: group.name.as_str().into(),
+                client_id: id,
+                index,
+                delay: start_delay(group, id),
+            };
+            index += 1;
+            tasks.spawn(async move {
+                let group = &shared.plan.groups[g];
+                let finished = client::run(shared.clone(), instance, &group.steps, &group.record, None).await;
+                (g, finished)
+            });
+        }
+    }
+    let mut finished = Vec::with_capacity(index as usize);
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok(done) => finished.push(done),
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
+    }
+    finished.sort_by_key(|(g, f)| (*g, f.result.client_id));
+    finished.into_iter().map(|(_, f)| f).collect()
+}
+
+/// `start_after`, plus this instance's share of `ramp_up`: starts spread evenly.
+fn start_delay(group: &GroupPlan, id: u64) -> Duration {
+    let share = group.ramp_up.mul_f64((id - 1) as f64 / group.count as f64);
+    group.start_after + share
+}
+
+/// What `after:` sees of a client under `clients`.
+fn summary(client: &ClientResult) -> serde_json::Value {
+    serde_json::json!({
+        "client_id": client.client_id,
+        "group": client.group,
+        "index": client.index,
+        "success": client.success,
+        "status": client.status,
+        "session_id": client.session_id,
+        "session_ids": client.session_ids,
+        "vars": client.vars,
+        "counts": client.counts,
+        "record": client.record,
+        "error": client.error,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ramp_up_spreads_starts_evenly_after_the_delay() {
+        let group = GroupPlan {
+            name: "g".into(),
+            description: None,
+            count: 4,
+            start_after: Duration::from_secs(10),
+            ramp_up: Duration::from_secs(8),
+            steps: Vec::new(),
+            record: Vec::new(),
+        };
+        let delays: Vec<u64> = (1..=4).map(|id| start_delay(&group, id).as_secs()).collect();
+        assert_eq!(delays, [10, 12, 14, 16]);
+    }
+}

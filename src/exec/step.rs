@@ -1,0 +1,281 @@
+//! One step: its action under its deadline, its assertions and captures, polled under `retry`.
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use serde_json::Value;
+
+use super::context::{ClientState, Shared};
+use super::event::Event;
+use super::outcome::{Status, StepResult};
+use crate::assert::{self, AssertionResult};
+use crate::plan::{Action, StepPlan};
+
+/// How long a barrier waits when its step sets no `timeout`.
+pub const BARRIER_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Why an attempt did not hold.
+pub(super) enum Miss {
+    /// The action failed or an assertion did not hold.
+    Failed(String),
+    /// Ctrl-C.
+    Interrupted,
+}
+
+/// A client running its steps: the shared facts, its own state, and the tally of assertions.
+pub struct Runner<'a> {
+    /// Run-wide facts.
+    pub shared: &'a Shared,
+    /// The client's state.
+    pub state: ClientState,
+    /// Assertions run so far.
+    pub assertions_run: u64,
+    /// When the client started, for step offsets.
+    pub started: Instant,
+    /// Latencies of the steps that sent something.
+    pub latency: crate::exec::latency::LatencyRecorder,
+}
+
+impl Runner<'_> {
+    /// Runs steps in order; a failed step stops the list unless it continues on failure.
+    pub async fn steps(&mut self, steps: &[StepPlan]) -> (Vec<StepResult>, Status) {
+        let mut results = Vec::with_capacity(steps.len());
+        let mut status = Status::Passed;
+        for step in steps {
+            let result = Box::pin(self.step(step)).await;
+            let step_status = result.status;
+            results.push(result);
+            match step_status {
+                Status::Passed => {}
+                Status::Interrupted => return (results, Status::Interrupted),
+                Status::Failed => {
+                    status = Status::Failed;
+                    if !step.continue_on_failure {
+                        break;
+                    }
+                }
+            }
+        }
+        (results, status)
+    }
+
+    /// Runs one step.
+    pub async fn step(&mut self, step: &StepPlan) -> StepResult {
+        self.shared.emit(Event::StepStarted {
+            actor: self.state.actor.clone(),
+            step: step.name.as_str().into(),
+        });
+        let started = Instant::now();
+        let mut result = StepResult {
+            name: step.name.clone(),
+            kind: step.action.key(),
+            at: step.at,
+            status: Status::Passed,
+            started_ms: ms(started - self.started),
+            elapsed_ms: 0.0,
+            attempts: 0,
+            time_to_success_ms: None,
+            error: None,
+            result: None,
+            assertions: Vec::new(),
+            steps: Vec::new(),
+            iterations: Vec::new(),
+        };
+        match &step.action {
+            Action::Group { steps } => {
+                let (steps, status) = self.steps(steps).await;
+                result.steps = steps;
+                result.status = status;
+                result.error = first_error(&result.steps);
+            }
+            Action::Repeat { repeat, steps } => self.repeat(repeat, steps, &mut result).await,
+            _ => self.attempts(step, &mut result).await,
+        }
+        if result.status.passed() {
+            *self.state.counts.entry(step.name.clone()).or_default() += 1;
+        }
+        result.elapsed_ms = ms(started.elapsed());
+        result
+    }
+
+    /// Runs the action until its assertions hold, or once without `retry`.
+    async fn attempts(&mut self, step: &StepPlan, out: &mut StepResult) {
+        let retry = match &step.retry {
+            Some(r) => match (
+                self.state.duration(self.shared, &r.within),
+                self.state.duration(self.shared, &r.every),
+            ) {
+                (Ok(within), Ok(every)) => Some((within, every)),
+                (Err(e), _) | (_, Err(e)) => return self.fail(out, e),
+            },
+            None => None,
+        };
+        let first = Instant::now();
+        loop {
+            out.attempts += 1;
+            let miss = match self.attempt(step, out).await {
+                Ok(()) => {
+                    if retry.is_some() {
+                        out.time_to_success_ms = Some(ms(first.elapsed()));
+                    }
+                    out.status = Status::Passed;
+                    out.error = None;
+                    return;
+                }
+                Err(miss) => miss,
+            };
+            let reason = match miss {
+                Miss::Interrupted => {
+                    out.status = Status::Interrupted;
+                    out.error = Some("interrupted".into());
+                    return;
+                }
+                Miss::Failed(reason) => reason,
+            };
+            let Some((within, every)) = retry else {
+                return self.fail(out, reason);
+            };
+            if first.elapsed() + every > within {
+                let tries = out.attempts;
+                return self.fail(
+                    out,
+                    format!(
+                        "{reason} (still after {tries} attempts within {})",
+                        humantime::format_duration(within)
+                    ),
+                );
+            }
+            tokio::select! {
+                () = tokio::time::sleep(every) => {}
+                () = self.shared.cancel.cancelled() => {
+                    out.status = Status::Interrupted;
+                    out.error = Some("interrupted".into());
+                    return;
+                }
+            }
+        }
+    }
+
+    /// One attempt: the action under the step's deadline, then its assertions and captures.
+    async fn attempt(&mut self, step: &StepPlan, out: &mut StepResult) -> Result<(), Miss> {
+        let deadline = match &step.timeout {
+            Some(t) => Some(self.state.duration(self.shared, t).map_err(Miss::Failed)?),
+            None => None,
+        };
+        let cancel = self.shared.cancel.clone();
+        let action = self.act(step, deadline);
+        let document = match deadline {
+            Some(limit) if !matches!(step.action, Action::Barrier { .. }) => tokio::select! {
+                r = tokio::time::timeout(limit, action) => r.unwrap_or_else(|_| {
+                    Err(Miss::Failed(format!("timed out after {}", humantime::format_duration(limit))))
+                }),
+                () = cancel.cancelled() => Err(Miss::Interrupted),
+            },
+            _ => tokio::select! {
+                r = action => r,
+                () = cancel.cancelled() => Err(Miss::Interrupted),
+            },
+        }?;
+        let Some(document) = document else { return Ok(()) };
+        out.result = Some(document.clone());
+        self.check(step, &document, out)?;
+        let ctx = self.state.context(self.shared, Some(&document));
+        for save in &step.save {
+            let value = assert::capture(save, &document, &self.shared.plan.templates, &ctx)
+                .map_err(|e| Miss::Failed(format!("save `{}`: {e}", save.name)))?;
+            self.state.saved.insert(save.name.clone(), value);
+        }
+        self.state.last = Some(document);
+        Ok(())
+    }
+
+    /// Runs the step's assertions on its result.
+    fn check(&mut self, step: &StepPlan, document: &Value, out: &mut StepResult) -> Result<(), Miss> {
+        let ctx = self.state.context(self.shared, Some(document));
+        let results: Vec<AssertionResult> = step
+            .expect
+            .iter()
+            .flat_map(|a| assert::check(a, document, &self.shared.plan.templates, &ctx))
+            .collect();
+        self.assertions_run += results.len() as u64;
+        let failure = results.iter().find(|r| !r.passed).map(|r| self.failure_text(r));
+        out.assertions = results;
+        failure.map_or(Ok(()), |f| Err(Miss::Failed(f)))
+    }
+
+    /// The action itself: a result document for steps that send something, `None` for the rest.
+    async fn act(&mut self, step: &StepPlan, deadline: Option<Duration>) -> Result<Option<Value>, Miss> {
+        match &step.action {
+            Action::Wait { duration } => {
+                let d = self.state.duration(self.shared, duration).map_err(Miss::Failed)?;
+                tokio::time::sleep(d).await;
+                Ok(None)
+            }
+            Action::Set { vars } => {
+                for (name, value) in vars {
+                    let value = self
+                        .state
+                        .render(self.shared, value)
+                        .map_err(|e| Miss::Failed(format!("`{name}`: {e}")))?;
+                    self.state.saved.insert(name.clone(), value);
+                }
+                Ok(None)
+            }
+            Action::Check { that } => {
+                let ctx = self.state.context(self.shared, None);
+                self.assertions_run += 1;
+                match assert::predicate(that, &self.shared.plan.templates, &ctx) {
+                    Ok(true) => Ok(None),
+                    Ok(false) => Err(Miss::Failed(format!("`{}` is false", that.source))),
+                    Err(e) => Err(Miss::Failed(e)),
+                }
+            }
+            Action::Barrier { barrier } => {
+                let limit = deadline.unwrap_or(BARRIER_TIMEOUT);
+                match self.shared.barriers.wait(barrier, limit, &self.shared.cancel).await {
+                    Ok(()) => Ok(None),
+                    Err(e) if e == "interrupted" => Err(Miss::Interrupted),
+                    Err(e) => Err(Miss::Failed(e)),
+                }
+            }
+            Action::Http { .. } => self.http(step, deadline).await.map(Some),
+            Action::Group { .. } | Action::Repeat { .. } => unreachable!("nested steps are run by `step`"),
+            other => Err(Miss::Failed(format!(
+                "`{}` steps cannot run in this build yet",
+                other.key()
+            ))),
+        }
+    }
+}
+
+impl Runner<'_> {
+    /// `file:line:col` of a place in the scenario.
+    pub(super) fn place(&self, at: crate::source::Pos) -> String {
+        format!("{}:{at}", self.shared.plan.path.display())
+    }
+
+    /// Marks a step failed with a reason that names it and its place in the file.
+    pub(super) fn fail(&self, out: &mut StepResult, reason: String) {
+        out.status = Status::Failed;
+        out.error = Some(format!("step `{}` ({}): {reason}", out.name, self.place(out.at)));
+    }
+
+    fn failure_text(&self, result: &AssertionResult) -> String {
+        let text = result
+            .message
+            .clone()
+            .unwrap_or_else(|| format!("{} does not hold", result.assertion));
+        format!("{text} (assertion at {})", self.place(result.at))
+    }
+}
+
+/// The first failure among nested steps.
+pub(super) fn first_error(steps: &[StepResult]) -> Option<String> {
+    steps.iter().find_map(|s| s.error.clone())
+}
+
+/// Milliseconds, fractional.
+pub(super) fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}

@@ -1,0 +1,175 @@
+//! The executor's timing and flow, on tokio's paused clock: deterministic, and instant.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::*;
+use crate::compile::{CompileOptions, compile};
+use crate::load::{Loaded, parse_scenario};
+use crate::source::Source;
+
+fn plan(text: &str) -> Arc<crate::plan::Plan> {
+    let source = Arc::new(Source::new("t.yaml", text));
+    let spec = parse_scenario(&source).unwrap();
+    let plan = compile(&Loaded { source, spec }, &CompileOptions::default()).unwrap_or_else(|d| {
+        panic!("{}", crate::diagnostic::render_all(&d));
+    });
+    Arc::new(plan)
+}
+
+async fn run(text: &str) -> ScenarioResult {
+    let (events, _rx) = mpsc::unbounded_channel();
+    let run = Run::new(CancellationToken::new());
+    run_scenario(plan(text), &run, events).await
+}
+
+#[tokio::test(start_paused = true)]
+async fn fixed_rate_loops_keep_their_schedule_and_record_lateness() {
+    // Each pass takes 3s on a 2s schedule: passes start at 0, 3, 6 (due 0, 2, 4), so lateness
+    // grows by 1s a pass, and the loop ends once a pass would be due at or after 6s.
+    let result = run(
+        "clients:\n  a:\n    steps:\n      - repeat: { every: 2s, for: 6s }\n        steps:\n          - wait: 3s\n      - check: \"{{ counts.repeat == 1 }}\"\n",
+    )
+    .await;
+    assert_eq!(result.status, Status::Passed, "{:?}", result.error);
+    let repeat = &result.clients[0].steps[0];
+    let lateness: Vec<f64> = repeat.iterations.iter().map(|i| i.lateness_ms.unwrap()).collect();
+    assert_eq!(lateness, [0.0, 1000.0, 2000.0]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_slow_pass_does_not_shift_the_next() {
+    let result = run(
+        "clients:\n  a:\n    steps:\n      - repeat: { every: 2s, times: 3 }\n        steps:\n          - wait: \"{{ '3s' if iteration == 1 else '100ms' }}\"\n      - check: \"{{ true }}\"\n",
+    )
+    .await;
+    let repeat = &result.clients[0].steps[0];
+    let lateness: Vec<f64> = repeat.iterations.iter().map(|i| i.lateness_ms.unwrap()).collect();
+    // The second pass is late (the first overran), the third is back on its 4s slot.
+    assert_eq!(lateness, [0.0, 1000.0, 0.0]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn closed_loops_count_iterations_and_saved_values_flow() {
+    let result = run(
+        "clients:\n  a:\n    steps:\n      - set: { total: 0 }\n      - repeat: { times: 4 }\n        steps:\n          - set: { total: \"{{ total + iteration }}\" }\n      - check: \"{{ total == 10 }}\"\n    record:\n      total: \"{{ total }}\"\n",
+    )
+    .await;
+    assert_eq!(result.status, Status::Passed, "{:?}", result.clients[0].error);
+    assert_eq!(result.clients[0].record["total"], 10);
+}
+
+#[tokio::test(start_paused = true)]
+async fn barriers_release_every_instance_together() {
+    let result = run(
+        "clients:\n  a:\n    count: 3\n    ramp_up: 3s\n    steps:\n      - barrier: go\n      - check: \"{{ true }}\"\n",
+    )
+    .await;
+    assert_eq!(result.status, Status::Passed);
+    // Instances start at 0s, 1s, 2s; all leave the barrier at 2s.
+    let waited: Vec<f64> = result.clients.iter().map(|c| c.steps[0].elapsed_ms).collect();
+    assert_eq!(waited, [2000.0, 1000.0, 0.0]);
+    let left: Vec<f64> = result
+        .clients
+        .iter()
+        .map(|c| c.start_ms + c.steps[0].elapsed_ms)
+        .collect();
+    assert_eq!(left, [2000.0; 3]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_barrier_whose_peer_failed_fails_with_the_reason() {
+    let result = run(
+        "clients:\n  a:\n    steps:\n      - barrier: go\n      - check: \"{{ true }}\"\n  b:\n    steps:\n      - check: \"{{ false }}\"\n      - barrier: go\n",
+    )
+    .await;
+    assert_eq!(result.status, Status::Failed);
+    let waiter = result.clients[0].error.as_deref().unwrap();
+    assert!(
+        waiter.contains("barrier `go` cannot open: b #1 failed before arriving"),
+        "{waiter}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_barrier_times_out_after_its_step_timeout() {
+    let result = run(
+        "clients:\n  a:\n    steps:\n      - barrier: go\n        timeout: 10s\n  b:\n    steps:\n      - wait: 1h\n      - barrier: go\n",
+    )
+    .await;
+    let a = &result.clients[0];
+    assert_eq!(a.steps[0].elapsed_ms, 10_000.0);
+    assert!(
+        a.error
+            .as_deref()
+            .unwrap()
+            .contains("timed out after 10s: 1 of 2 clients arrived")
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn no_assertion_means_failure() {
+    let result = run("clients:\n  a:\n    steps:\n      - wait: 1s\n").await;
+    assert_eq!(result.status, Status::Failed);
+    assert!(result.error.unwrap().starts_with("no assertion ran"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_step_stops_its_client_unless_it_continues() {
+    let result = run(
+        "clients:\n  a:\n    steps:\n      - check: \"{{ false }}\"\n        continue_on_failure: true\n      - set: { after: 1 }\n      - check: \"{{ false }}\"\n      - set: { never: 1 }\n",
+    )
+    .await;
+    let client = &result.clients[0];
+    assert_eq!(client.status, Status::Failed);
+    assert_eq!(client.steps.len(), 3);
+    assert!(client.vars.contains_key("after") && !client.vars.contains_key("never"));
+    assert!(
+        client
+            .error
+            .as_deref()
+            .unwrap()
+            .starts_with("step `check` (t.yaml:4:9)"),
+        "{:?}",
+        client.error
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_template_that_fails_at_run_time_fails_its_step() {
+    let result = run(
+        "clients:\n  a:\n    steps:\n      - set: { n: \"{{ 'x' }}\" }\n      - wait: \"{{ n }}\"\n      - check: \"{{ true }}\"\n",
+    )
+    .await;
+    let error = result.clients[0].error.clone().unwrap();
+    assert!(error.starts_with("step `wait {{ n }}` (t.yaml:5:9):"), "{error}");
+    assert!(error.contains("`x`"), "{error}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn after_sees_every_client_and_before_values() {
+    let result = run(
+        "before:\n  - set: { seed: 7 }\nclients:\n  a:\n    count: 3\n    steps:\n      - set: { mine: \"{{ seed * client.id }}\" }\n      - check: \"{{ mine > 0 }}\"\nafter:\n  - check: \"{{ clients | map(attribute='vars') | map(attribute='mine') | sum == 42 }}\"\n",
+    )
+    .await;
+    assert_eq!(result.status, Status::Passed, "{:?} {:?}", result.error, result.after);
+}
+
+#[tokio::test(start_paused = true)]
+async fn cancellation_stops_a_long_wait_and_marks_the_run_interrupted() {
+    let (events, _rx) = mpsc::unbounded_channel();
+    let cancel = CancellationToken::new();
+    let run = Run::new(cancel.clone());
+    let plan = plan("clients:\n  a:\n    count: 2\n    steps:\n      - wait: 1h\n      - check: \"{{ true }}\"\n");
+    let task = tokio::spawn(async move { run_scenario(plan, &run, events).await });
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    cancel.cancel();
+    let result = task.await.unwrap();
+    assert_eq!(result.status, Status::Interrupted);
+    assert_eq!(result.clients.len(), 2);
+    assert!(result.clients.iter().all(|c| c.status == Status::Interrupted));
+    assert_eq!(result.elapsed_ms, 5000.0);
+}

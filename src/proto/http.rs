@@ -1,0 +1,152 @@
+//! Plain HTTP: one request, its answer as a result document `{status, headers, body, elapsed_ms}`.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Map, Value};
+
+/// A request ready to send.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// Upper-case method.
+    pub method: String,
+    /// The full URL.
+    pub url: String,
+    /// Headers, in order.
+    pub headers: Vec<(String, String)>,
+    /// Query parameters.
+    pub query: Vec<(String, String)>,
+    /// The body.
+    pub body: Body,
+}
+
+/// A request body.
+#[derive(Debug, Clone)]
+pub enum Body {
+    /// None.
+    Empty,
+    /// JSON, sent with `Content-Type: application/json`.
+    Json(Value),
+    /// Raw text.
+    Text(String),
+}
+
+/// Why a request got no answer.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Failure {
+    /// Nobody listens, or the connection could not be made.
+    #[error("cannot connect to {url}: {reason}")]
+    Connect {
+        /// The URL.
+        url: String,
+        /// The underlying reason.
+        reason: String,
+    },
+    /// No complete answer within the deadline.
+    #[error("no complete answer from {url} within {}", humantime::format_duration(*.after))]
+    Timeout {
+        /// The URL.
+        url: String,
+        /// The deadline.
+        after: Duration,
+    },
+    /// The server closed the connection or sent a broken answer.
+    #[error("the answer from {url} broke off: {reason}")]
+    Broken {
+        /// The URL.
+        url: String,
+        /// The underlying reason.
+        reason: String,
+    },
+    /// The request could not be built (a bad URL, a bad header).
+    #[error("cannot send the request: {0}")]
+    Invalid(String),
+}
+
+/// Builds the HTTP client of one client instance: its own connection pool.
+pub fn client(connect_timeout: Duration) -> Result<reqwest::Client, Failure> {
+    reqwest::Client::builder()
+        .connect_timeout(connect_timeout)
+        .pool_max_idle_per_host(4)
+        .build()
+        .map_err(|e| Failure::Invalid(e.to_string()))
+}
+
+/// Sends a request and reads the whole answer within `timeout`.
+pub async fn send(client: &reqwest::Client, request: &Request, timeout: Duration) -> Result<Value, Failure> {
+    let method = reqwest::Method::from_bytes(request.method.as_bytes()).map_err(|e| Failure::Invalid(e.to_string()))?;
+    let mut builder = client.request(method, &request.url).timeout(timeout);
+    for (name, value) in &request.headers {
+        builder = builder.header(name, value);
+    }
+    if !request.query.is_empty() {
+        builder = builder.query(&request.query);
+    }
+    builder = match &request.body {
+        Body::Empty => builder,
+        Body::Json(json) => builder.json(json),
+        Body::Text(text) => builder.body(text.clone()),
+    };
+    let started = Instant::now();
+    let url = request.url.clone();
+    let response = builder.send().await.map_err(|e| failure(&url, timeout, &e))?;
+    let status = response.status().as_u16();
+    let headers = headers(response.headers());
+    let bytes = response.bytes().await.map_err(|e| failure(&url, timeout, &e))?;
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    Ok(serde_json::json!({
+        "status": status,
+        "headers": headers,
+        "body": body(&bytes),
+        "elapsed_ms": elapsed_ms,
+    }))
+}
+
+/// Header names in lower case (HTTP names are case-insensitive); repeated headers joined by `, `.
+pub fn headers(map: &reqwest::header::HeaderMap) -> Map<String, Value> {
+    let mut out = Map::new();
+    for (name, value) in map {
+        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        match out.get_mut(name.as_str()) {
+            Some(Value::String(existing)) => {
+                existing.push_str(", ");
+                existing.push_str(&value);
+            }
+            _ => {
+                out.insert(name.as_str().to_string(), Value::String(value));
+            }
+        }
+    }
+    out
+}
+
+/// A body as JSON when it parses as JSON, otherwise as text.
+pub fn body(bytes: &[u8]) -> Value {
+    if bytes.is_empty() {
+        return Value::Null;
+    }
+    serde_json::from_slice(bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned()))
+}
+
+fn failure(url: &str, timeout: Duration, e: &reqwest::Error) -> Failure {
+    let url = url.to_string();
+    if e.is_timeout() {
+        return Failure::Timeout { url, after: timeout };
+    }
+    let reason = root_cause(e);
+    if e.is_connect() {
+        Failure::Connect { url, reason }
+    } else if e.is_builder() {
+        Failure::Invalid(reason)
+    } else {
+        Failure::Broken { url, reason }
+    }
+}
+
+/// The innermost error's text: "connection refused", not "error sending request".
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = e;
+    while let Some(inner) = cause.source() {
+        cause = inner;
+    }
+    cause.to_string()
+}

@@ -1,0 +1,3 @@
+//! Wire clients. They know requests and answers, not scenarios.
+
+pub mod http;

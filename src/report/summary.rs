@@ -1,0 +1,255 @@
+//! The console summary printed after scenarios run.
+
+use std::fmt::Write;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use crate::exec::outcome::{ScenarioResult, Status, StepResult};
+
+/// Failed clients listed by name before the rest are counted.
+pub const MAX_LISTED_FAILURES: usize = 10;
+
+/// One scenario's summary. The first line is `<name>: <passed>/<total> passed`, counting client
+/// instances (a scenario without clients counts as one: its `before:`/`after:` steps). Then, one
+/// indented line each: every failed client (`  <group> #<id>: <error>`, at most 10, then
+/// `  … and N more`), every failed `before:`/`after:` step, and the scenario's own error.
+/// The text ends with a newline.
+pub fn scenario_summary(result: &ScenarioResult) -> String {
+    let (passed, total) = units(result);
+    let mut out = format!("{}: {passed}/{total} passed\n", result.name);
+
+    let failed: Vec<_> = result.clients.iter().filter(|c| !c.status.passed()).collect();
+    for client in failed.iter().take(MAX_LISTED_FAILURES) {
+        let reason = client.error.as_deref().unwrap_or(status_word(client.status));
+        line(&mut out, &format!("{} #{}", client.group, client.client_id), reason);
+    }
+    if failed.len() > MAX_LISTED_FAILURES {
+        let _ = writeln!(out, "  … and {} more", failed.len() - MAX_LISTED_FAILURES);
+    }
+
+    for (phase, steps) in [("before", &result.before), ("after", &result.after)] {
+        for step in steps.iter().filter(|s| !s.status.passed()) {
+            line(&mut out, &format!("{phase} \"{}\"", step.name), step_reason(step));
+        }
+    }
+
+    match (&result.error, result.status) {
+        (Some(error), _) => line(&mut out, "error", error),
+        (None, Status::Interrupted) => out.push_str("  interrupted\n"),
+        (None, Status::Passed | Status::Failed) => {}
+    }
+    out
+}
+
+/// The whole run in one line: `run: <passed>/<total> scenarios passed, <p>/<t> client runs
+/// passed, <elapsed>`, the elapsed time being wall time from the first start to the last end.
+/// The text ends with a newline.
+pub fn run_summary(results: &[ScenarioResult]) -> String {
+    let scenarios_passed = results.iter().filter(|r| r.status.passed()).count();
+    let (clients_passed, clients) = results
+        .iter()
+        .map(ScenarioResult::client_counts)
+        .fold((0, 0), |(p, t), (rp, rt)| (p + rp, t + rt));
+    format!(
+        "run: {scenarios_passed}/{} scenarios passed, {clients_passed}/{clients} client runs passed, {}\n",
+        results.len(),
+        format_elapsed(wall_time(results))
+    )
+}
+
+/// A duration for people: `350ms`, `12.3s`, `6m 2s`, `1h 30m 0s`.
+pub fn format_elapsed(elapsed: Duration) -> String {
+    let ms = elapsed.as_millis();
+    if ms < 1000 {
+        return format!("{ms}ms");
+    }
+    let tenths = (ms + 50) / 100;
+    if tenths < 600 {
+        return format!("{}.{}s", tenths / 10, tenths % 10);
+    }
+    let secs = (ms + 500) / 1000;
+    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+    if h > 0 {
+        format!("{h}h {m}m {s}s")
+    } else {
+        format!("{m}m {s}s")
+    }
+}
+
+/// Passed and total units of a scenario: its clients, or itself when it has none.
+fn units(result: &ScenarioResult) -> (usize, usize) {
+    if result.clients.is_empty() {
+        (usize::from(result.status.passed()), 1)
+    } else {
+        result.client_counts()
+    }
+}
+
+/// From the first scenario's start to the last one's end.
+fn wall_time(results: &[ScenarioResult]) -> Duration {
+    let end = |r: &ScenarioResult| -> DateTime<Utc> {
+        r.started_at + TimeDelta::microseconds((r.elapsed_ms.max(0.0) * 1000.0).round() as i64)
+    };
+    let first = results.iter().map(|r| r.started_at).min();
+    let last = results.iter().map(end).max();
+    match (first, last) {
+        (Some(first), Some(last)) => (last - first).to_std().unwrap_or_default(),
+        _ => Duration::ZERO,
+    }
+}
+
+fn status_word(status: Status) -> &'static str {
+    match status {
+        Status::Passed => "passed",
+        Status::Failed => "failed",
+        Status::Interrupted => "interrupted",
+    }
+}
+
+/// A failed step's reason: its error, else its first failed assertion, else its status.
+fn step_reason(step: &StepResult) -> &str {
+    if let Some(error) = &step.error {
+        return error;
+    }
+    if let Some(assertion) = step.assertions.iter().find(|a| !a.passed) {
+        return assertion.message.as_deref().unwrap_or(&assertion.assertion);
+    }
+    status_word(step.status)
+}
+
+/// `  <label>: <text>`, later lines of `text` indented under it.
+fn line(out: &mut String, label: &str, text: &str) {
+    let mut lines = text.trim_end().lines();
+    let _ = writeln!(out, "  {label}: {}", lines.next().unwrap_or(""));
+    for more in lines {
+        let _ = writeln!(out, "    {more}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::report::fixtures::{client, scenario, step};
+
+    #[test]
+    fn all_passed_is_one_line() {
+        let result = scenario("heartbeat", vec![client(1, "keeper", Status::Passed, None)]);
+        assert_eq!(scenario_summary(&result), "heartbeat: 1/1 passed\n");
+    }
+
+    #[test]
+    fn failed_clients_are_listed_with_their_error() {
+        let result = scenario(
+            "lifecycle",
+            vec![
+                client(1, "workers", Status::Passed, None),
+                client(
+                    2,
+                    "workers",
+                    Status::Failed,
+                    Some("step \"call echo\": expected 200, got 404"),
+                ),
+                client(3, "workers", Status::Interrupted, None),
+                client(1, "keeper", Status::Failed, Some("first line\nsecond line\n")),
+            ],
+        );
+        assert_eq!(
+            scenario_summary(&result),
+            "lifecycle: 1/4 passed\n\
+             \x20 workers #2: step \"call echo\": expected 200, got 404\n\
+             \x20 workers #3: interrupted\n\
+             \x20 keeper #1: first line\n\
+             \x20   second line\n"
+        );
+    }
+
+    #[test]
+    fn at_most_ten_failures_are_listed() {
+        let clients = (1..=13)
+            .map(|id| client(id, "load", Status::Failed, Some("timeout")))
+            .collect();
+        let text = scenario_summary(&scenario("load", clients));
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 12);
+        assert_eq!(lines[0], "load: 0/13 passed");
+        assert_eq!(lines[10], "  load #10: timeout");
+        assert_eq!(lines[11], "  … and 3 more");
+    }
+
+    #[test]
+    fn scenario_without_clients_counts_as_one() {
+        let mut result = scenario("seed", Vec::new());
+        assert_eq!(scenario_summary(&result), "seed: 1/1 passed\n");
+        result.status = Status::Failed;
+        result.before = vec![
+            step("insert", Status::Passed, None),
+            step("count rows", Status::Failed, Some("expected 3, got 2")),
+        ];
+        assert_eq!(
+            scenario_summary(&result),
+            "seed: 0/1 passed\n  before \"count rows\": expected 3, got 2\n"
+        );
+    }
+
+    #[test]
+    fn scenario_errors_and_interruptions_are_shown() {
+        let mut result = scenario("quiet", vec![client(1, "c", Status::Passed, None)]);
+        result.status = Status::Failed;
+        result.error = Some("no assertion ran".into());
+        result.after = vec![step("distinct ids", Status::Failed, None)];
+        assert_eq!(
+            scenario_summary(&result),
+            "quiet: 1/1 passed\n  after \"distinct ids\": failed\n  error: no assertion ran\n"
+        );
+        result.error = None;
+        result.after.clear();
+        result.status = Status::Interrupted;
+        assert_eq!(scenario_summary(&result), "quiet: 1/1 passed\n  interrupted\n");
+    }
+
+    #[test]
+    fn run_summary_counts_scenarios_clients_and_wall_time() {
+        let mut a = scenario(
+            "a",
+            vec![
+                client(1, "g", Status::Passed, None),
+                client(2, "g", Status::Failed, Some("x")),
+            ],
+        );
+        a.started_at = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
+        a.elapsed_ms = 10_000.0;
+        let mut b = scenario("b", vec![client(1, "g", Status::Passed, None)]);
+        b.started_at = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 10).unwrap();
+        b.elapsed_ms = 62_400.0;
+        assert_eq!(
+            run_summary(&[a, b]),
+            "run: 1/2 scenarios passed, 2/3 client runs passed, 1m 12s\n"
+        );
+        assert_eq!(
+            run_summary(&[]),
+            "run: 0/0 scenarios passed, 0/0 client runs passed, 0ms\n"
+        );
+    }
+
+    #[test]
+    fn elapsed_times_read_well() {
+        let cases = [
+            (0, "0ms"),
+            (350, "350ms"),
+            (999, "999ms"),
+            (1000, "1.0s"),
+            (12_345, "12.3s"),
+            (59_949, "59.9s"),
+            (59_950, "1m 0s"),
+            (362_000, "6m 2s"),
+            (5_400_000, "1h 30m 0s"),
+            (90_061_000, "25h 1m 1s"),
+        ];
+        for (ms, text) in cases {
+            assert_eq!(format_elapsed(Duration::from_millis(ms)), text, "{ms} ms");
+        }
+    }
+}
