@@ -75,7 +75,6 @@ async fn a_passing_scenario_writes_results_and_exits_0() {
 
 #[tokio::test]
 async fn a_refused_connection_fails_the_step_by_name() {
-    let addr = support::start().await;
     let dir = tempfile::tempdir().unwrap();
     let file = scenario(
         dir.path(),
