@@ -241,3 +241,21 @@ async fn ctrl_c_during_a_long_wait_keeps_the_finished_results() {
     let report = json(&out.join("report.json"));
     assert_eq!(report["status"], "interrupted");
 }
+
+#[tokio::test]
+async fn the_retry_window_cuts_an_attempt_that_hangs() {
+    let started = std::time::Instant::now();
+    let (code, client, _) = one_client(
+        "hang",
+        "      - http: { path: /stall }\n        retry: { within: 500ms, every: 100ms }\n        expect: [ { $.status: 200 } ]\n",
+    )
+    .await;
+    assert_eq!(code, 1);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+    let error = client["error"].as_str().unwrap();
+    assert!(error.contains("(still after 1 attempt within 500ms)"), "{error}");
+}

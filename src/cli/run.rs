@@ -164,9 +164,7 @@ async fn run_one(plan: Plan, run: &Run, dir: &Path, args: &RunArgs) -> std::io::
     for (_, written) in transcripts.finish_all() {
         written?;
     }
-    for client in &result.clients {
-        results::write_client(dir, client)?;
-    }
+    results::write_clients(dir, &result.clients)?;
     results::write_report(dir, &result)?;
     Ok(result)
 }

@@ -9,6 +9,24 @@ use crate::plan::{Action, BarrierPlan, GroupPlan};
 use crate::source::Pos;
 use crate::spec::Name;
 
+/// The fields of a client's result file that the runner fills itself.
+const RESULT_FIELDS: &[&str] = &[
+    "client_id",
+    "group",
+    "index",
+    "status",
+    "success",
+    "session_id",
+    "session_ids",
+    "started_at",
+    "start_ms",
+    "elapsed_ms",
+    "error",
+    "vars",
+    "counts",
+    "steps",
+];
+
 /// The client group a list of steps belongs to.
 pub(super) struct Owner {
     name: String,
@@ -52,6 +70,7 @@ impl Compiler<'_> {
                 };
                 let mut scope = self.phase_scope(Phase::Clients);
                 let steps = self.steps(&group.steps, &mut scope, Some(&owner));
+                self.check_record_names(&group.record);
                 let record = group
                     .record
                     .iter()
@@ -68,6 +87,20 @@ impl Compiler<'_> {
                 }
             })
             .collect()
+    }
+
+    /// `record:` fields go beside the runner's own fields in each result file.
+    fn check_record_names(&mut self, record: &crate::spec::Entries<crate::spec::Spanned<crate::spec::Node>>) {
+        for (name, _) in record.iter() {
+            if RESULT_FIELDS.contains(&name.value.as_str()) {
+                self.error(
+                    name.at,
+                    format!("`{}` is a field the runner writes in every result file", name.value),
+                )
+                .width(name.value.len())
+                .help("record it under another name");
+            }
+        }
     }
 
     pub(super) fn barrier(&mut self, name: &Name, owner: Option<&Owner>) -> Action {

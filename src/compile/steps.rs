@@ -76,6 +76,10 @@ impl Compiler<'_> {
     /// `expect`, `save` and `retry` need a result to look at; `retry` needs `expect`.
     fn check_result_keys(&mut self, step: &Step) {
         let kind = step.kind.value.key();
+        if let (Some(timeout), StepKind::Repeat { .. } | StepKind::Group { .. }) = (&step.timeout, &step.kind.value) {
+            self.error(timeout.0.at, format!("`timeout` does not go on a `{kind}` step"))
+                .help("put `timeout` on the steps inside (a `repeat` ends by its `times` and `for`)");
+        }
         if !has_result(&step.kind.value) {
             let keys = [
                 step.expect.as_ref().map(|e| ("expect", e.at)),

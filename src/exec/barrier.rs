@@ -101,17 +101,14 @@ impl Barriers {
         }
     }
 
-    /// A client of `group` has ended: any barrier it meets at that has clients waiting can no
-    /// longer open.
+    /// A client of `group` has ended. It will not arrive again, so none of its barriers can
+    /// open again: whoever waits there now or later is released with the reason. (Parties that
+    /// met there already are past it.)
     pub fn leave(&self, group: &str, who: &str, failed: bool) {
         for (name, barrier) in &self.by_name {
-            if !barrier.groups.iter().any(|g| g == group) {
-                continue;
-            }
-            let waiting = barrier.state.lock().expect("barrier lock").arrived > 0;
-            if waiting {
+            if barrier.groups.iter().any(|g| g == group) {
                 let how = if failed { "failed" } else { "ended" };
-                barrier.break_with(&format!("barrier `{name}` cannot open: {who} {how} before arriving"));
+                barrier.break_with(&format!("barrier `{name}` cannot open: {who} {how} without arriving"));
             }
         }
     }
@@ -189,7 +186,7 @@ mod tests {
         tokio::time::sleep(Duration::from_secs(1)).await;
         b.leave("b", "b #1", true);
         let err = waiter.await.unwrap().unwrap_err();
-        assert_eq!(err, "barrier `go` cannot open: b #1 failed before arriving");
+        assert_eq!(err, "barrier `go` cannot open: b #1 failed without arriving");
     }
 
     #[tokio::test(start_paused = true)]

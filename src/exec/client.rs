@@ -7,9 +7,9 @@ use tokio::time::Instant;
 
 use super::context::{ClientState, Shared};
 use super::event::{Actor, Event};
-use super::outcome::{ClientResult, Status, StepResult};
+use super::outcome::{ClientResult, Status};
 use super::step::{Runner, first_error, ms};
-use crate::plan::{ConnectionKind, StepPlan, ValuePlan};
+use crate::plan::{StepPlan, ValuePlan};
 
 /// Who a client is and when it starts.
 pub struct Instance {
@@ -60,10 +60,7 @@ pub async fn run(
         last: None,
         iteration: None,
         clients,
-        http: match crate::proto::http::client(connect_timeout(&shared)) {
-            Ok(client) => client,
-            Err(e) => return early_failure(&shared, actor, &instance, started_at, e.to_string()),
-        },
+        http: None,
     };
     state.saved.extend(shared.before_saved().clone());
     let mut runner = Runner {
@@ -73,8 +70,8 @@ pub async fn run(
         started,
         latency: Default::default(),
     };
-    let (steps, mut status) = if cancelled {
-        (Vec::new(), Status::Interrupted)
+    let (steps, mut status, _) = if cancelled {
+        (Vec::new(), Status::Interrupted, true)
     } else {
         runner.steps(steps).await
     };
@@ -137,55 +134,4 @@ fn render_record(
         }
     }
     out
-}
-
-/// The shortest connect deadline of the plan's HTTP connections, or the default.
-fn connect_timeout(shared: &Shared) -> std::time::Duration {
-    shared
-        .plan
-        .connections
-        .iter()
-        .filter_map(|c| match &c.kind {
-            ConnectionKind::Http(h) => Some(h.connect_timeout),
-            ConnectionKind::Mcp(m) => Some(m.connect_timeout),
-            ConnectionKind::Sql(_) => None,
-        })
-        .min()
-        .unwrap_or(std::time::Duration::from_secs(5))
-}
-
-fn early_failure(
-    shared: &Shared,
-    actor: Actor,
-    instance: &Instance,
-    started_at: chrono::DateTime<chrono::Utc>,
-    error: String,
-) -> Finished {
-    shared.barriers.leave(
-        &instance.group,
-        &format!("{} #{}", instance.group, instance.client_id),
-        true,
-    );
-    shared.emit(Event::ClientFinished { actor, passed: false });
-    Finished {
-        result: ClientResult {
-            client_id: instance.client_id,
-            group: instance.group.to_string(),
-            index: instance.index,
-            status: Status::Failed,
-            success: false,
-            session_id: None,
-            session_ids: Vec::new(),
-            started_at,
-            start_ms: 0.0,
-            elapsed_ms: 0.0,
-            error: Some(error),
-            vars: Map::new(),
-            counts: Default::default(),
-            record: Map::new(),
-            steps: Vec::<StepResult>::new(),
-        },
-        assertions_run: 0,
-        latency: Default::default(),
-    }
 }

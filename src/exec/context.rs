@@ -93,11 +93,22 @@ pub struct ClientState {
     pub iteration: Option<u64>,
     /// In `after:`: every client's results.
     pub clients: Option<Value>,
-    /// Its HTTP client: its own connection pool.
-    pub http: reqwest::Client,
+    /// Its HTTP client, its own connection pool: made by the first `http` step.
+    pub http: Option<reqwest::Client>,
 }
 
 impl ClientState {
+    /// The client's HTTP client, made on first use (most load clients never need one twice, and
+    /// many never need one).
+    pub fn http_client(&mut self, connect_timeout: std::time::Duration) -> Result<reqwest::Client, String> {
+        if let Some(client) = &self.http {
+            return Ok(client.clone());
+        }
+        let client = crate::proto::http::client(connect_timeout).map_err(|e| e.to_string())?;
+        self.http = Some(client.clone());
+        Ok(client)
+    }
+
     /// The template context: everything in scope, plus `result` while a step's result is checked.
     pub fn context(&self, shared: &Shared, result: Option<&Value>) -> Jinja {
         let mut scope: BTreeMap<String, Jinja> = self

@@ -12,6 +12,9 @@ use crate::proto::http::{self, Request};
 /// Deadline of an `http` step whose step and connection set none.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Deadline for opening a connection when no connection sets one.
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
 impl Runner<'_> {
     /// Sends the step's request; the result document is `{status, headers, body, elapsed_ms}`.
     pub(super) async fn http(&mut self, step: &StepPlan, deadline: Option<Duration>) -> Result<Value, Miss> {
@@ -29,7 +32,7 @@ impl Runner<'_> {
         };
         let render = |v: &ValuePlan| self.state.render_text(self.shared, v).map_err(Miss::Failed);
         let connection = connection.as_deref().and_then(|name| self.shared.plan.connection(name));
-        let (base, mut all_headers, connection_timeout) = match connection.map(|c| &c.kind) {
+        let (base, mut all_headers, connection_timeout, connect_timeout) = match connection.map(|c| &c.kind) {
             Some(ConnectionKind::Http(c)) => {
                 let base = render(&c.base_url)?;
                 let headers = c
@@ -37,9 +40,9 @@ impl Runner<'_> {
                     .iter()
                     .map(|(k, v)| Ok((k.clone(), render(v)?)))
                     .collect::<Result<Vec<_>, Miss>>()?;
-                (Some(base), headers, Some(c.timeout))
+                (Some(base), headers, Some(c.timeout), c.connect_timeout)
             }
-            _ => (None, Vec::new(), None),
+            _ => (None, Vec::new(), None, DEFAULT_CONNECT_TIMEOUT),
         };
         let target = render(target)?;
         let url = match (is_path, base) {
@@ -67,7 +70,8 @@ impl Runner<'_> {
         };
         let timeout = deadline.or(connection_timeout).unwrap_or(DEFAULT_TIMEOUT);
         let sent_at = chrono::Utc::now();
-        let answer = http::send(&self.state.http, &request, timeout).await;
+        let client = self.state.http_client(connect_timeout).map_err(Miss::Failed)?;
+        let answer = http::send(&client, &request, timeout).await;
         if let Ok(document) = &answer
             && let Some(ms) = document["elapsed_ms"].as_f64()
         {

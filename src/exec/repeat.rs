@@ -18,11 +18,16 @@ struct Bounds {
 }
 
 impl Runner<'_> {
-    pub(super) async fn repeat(&mut self, repeat: &RepeatPlan, body: &[StepPlan], out: &mut StepResult) {
+    /// Runs the loop; true when it failed only through steps that continue on failure.
+    pub(super) async fn repeat(&mut self, repeat: &RepeatPlan, body: &[StepPlan], out: &mut StepResult) -> bool {
         let bounds = match self.bounds(repeat) {
             Ok(b) => b,
-            Err(e) => return self.fail(out, e),
+            Err(e) => {
+                self.fail(out, e);
+                return false;
+            }
         };
+        let mut halted = false;
         let outer = self.state.iteration;
         let start = Instant::now();
         for n in 1.. {
@@ -48,7 +53,7 @@ impl Runner<'_> {
             }
             let began = Instant::now();
             self.state.iteration = Some(n);
-            let (steps, status) = self.steps(body).await;
+            let (steps, status, stopped) = self.steps(body).await;
             out.iterations.push(Iteration {
                 iteration: n,
                 lateness_ms: bounds.every.map(|_| ms(began - due)),
@@ -56,15 +61,19 @@ impl Runner<'_> {
                 status,
                 steps,
             });
-            if status != Status::Passed {
+            if status != Status::Passed && out.status != Status::Interrupted {
                 out.status = status;
+            }
+            if stopped {
+                halted = true;
                 break;
             }
         }
         self.state.iteration = outer;
         if out.status == Status::Failed {
-            out.error = out.iterations.last().and_then(|i| first_error(&i.steps));
+            out.error = out.iterations.iter().rev().find_map(|i| first_error(&i.steps));
         }
+        out.status == Status::Failed && !halted
     }
 
     fn bounds(&self, repeat: &RepeatPlan) -> Result<Bounds, String> {

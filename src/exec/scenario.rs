@@ -62,7 +62,9 @@ pub async fn run_scenario(plan: Arc<Plan>, run: &Run, events: UnboundedSender<Ev
 
     let interrupted = shared.cancel.is_cancelled();
     let clients_passed = clients.iter().all(|c| c.status.passed());
-    if error.is_none() && assertions_run == 0 && !interrupted {
+    // Only a run that went through without checking anything is "no assertion ran"; a run that
+    // failed before its assertions says why already.
+    if error.is_none() && clients_passed && assertions_run == 0 && !interrupted {
         error = Some("no assertion ran: a scenario must check something (`expect` or `check`)".into());
     }
     let status = match (interrupted, error.is_none() && clients_passed) {

@@ -39,29 +39,32 @@ pub struct Runner<'a> {
 
 impl Runner<'_> {
     /// Runs steps in order; a failed step stops the list unless it continues on failure.
-    pub async fn steps(&mut self, steps: &[StepPlan]) -> (Vec<StepResult>, Status) {
+    /// Returns the results, the list's status, and whether it stopped early (a failure not
+    /// covered by `continue_on_failure`, or Ctrl-C).
+    pub async fn steps(&mut self, steps: &[StepPlan]) -> (Vec<StepResult>, Status, bool) {
         let mut results = Vec::with_capacity(steps.len());
         let mut status = Status::Passed;
         for step in steps {
-            let result = Box::pin(self.step(step)).await;
+            let (result, contained) = Box::pin(self.step(step)).await;
             let step_status = result.status;
             results.push(result);
             match step_status {
                 Status::Passed => {}
-                Status::Interrupted => return (results, Status::Interrupted),
+                Status::Interrupted => return (results, Status::Interrupted, true),
                 Status::Failed => {
                     status = Status::Failed;
-                    if !step.continue_on_failure {
-                        break;
+                    if !step.continue_on_failure && !contained {
+                        return (results, status, true);
                     }
                 }
             }
         }
-        (results, status)
+        (results, status, false)
     }
 
-    /// Runs one step.
-    pub async fn step(&mut self, step: &StepPlan) -> StepResult {
+    /// Runs one step. The flag is true when the step failed only through nested steps that
+    /// continue on failure: the failure counts, but does not stop the enclosing list.
+    pub async fn step(&mut self, step: &StepPlan) -> (StepResult, bool) {
         self.shared.emit(Event::StepStarted {
             actor: self.state.actor.clone(),
             step: step.name.as_str().into(),
@@ -82,21 +85,25 @@ impl Runner<'_> {
             steps: Vec::new(),
             iterations: Vec::new(),
         };
-        match &step.action {
+        let contained = match &step.action {
             Action::Group { steps } => {
-                let (steps, status) = self.steps(steps).await;
+                let (steps, status, halted) = self.steps(steps).await;
                 result.steps = steps;
                 result.status = status;
                 result.error = first_error(&result.steps);
+                status == Status::Failed && !halted
             }
             Action::Repeat { repeat, steps } => self.repeat(repeat, steps, &mut result).await,
-            _ => self.attempts(step, &mut result).await,
-        }
+            _ => {
+                self.attempts(step, &mut result).await;
+                false
+            }
+        };
         if result.status.passed() {
             *self.state.counts.entry(step.name.clone()).or_default() += 1;
         }
         result.elapsed_ms = ms(started.elapsed());
-        result
+        (result, contained)
     }
 
     /// Runs the action until its assertions hold, or once without `retry`.
@@ -114,7 +121,9 @@ impl Runner<'_> {
         let first = Instant::now();
         loop {
             out.attempts += 1;
-            let miss = match self.attempt(step, out).await {
+            // An attempt may not outlast the retry window.
+            let window = retry.map(|(within, _)| within.saturating_sub(first.elapsed()));
+            let miss = match self.attempt(step, out, window).await {
                 Ok(()) => {
                     if retry.is_some() {
                         out.time_to_success_ms = Some(ms(first.elapsed()));
@@ -137,11 +146,14 @@ impl Runner<'_> {
                 return self.fail(out, reason);
             };
             if first.elapsed() + every > within {
-                let tries = out.attempts;
+                let tries = match out.attempts {
+                    1 => "1 attempt".to_string(),
+                    n => format!("{n} attempts"),
+                };
                 return self.fail(
                     out,
                     format!(
-                        "{reason} (still after {tries} attempts within {})",
+                        "{reason} (still after {tries} within {})",
                         humantime::format_duration(within)
                     ),
                 );
@@ -158,10 +170,14 @@ impl Runner<'_> {
     }
 
     /// One attempt: the action under the step's deadline, then its assertions and captures.
-    async fn attempt(&mut self, step: &StepPlan, out: &mut StepResult) -> Result<(), Miss> {
-        let deadline = match &step.timeout {
+    async fn attempt(&mut self, step: &StepPlan, out: &mut StepResult, window: Option<Duration>) -> Result<(), Miss> {
+        let timeout = match &step.timeout {
             Some(t) => Some(self.state.duration(self.shared, t).map_err(Miss::Failed)?),
             None => None,
+        };
+        let deadline = match (timeout, window) {
+            (Some(t), Some(w)) => Some(t.min(w)),
+            (t, w) => t.or(w),
         };
         let cancel = self.shared.cancel.clone();
         let action = self.act(step, deadline);

@@ -89,7 +89,7 @@ async fn a_barrier_whose_peer_failed_fails_with_the_reason() {
     assert_eq!(result.status, Status::Failed);
     let waiter = result.clients[0].error.as_deref().unwrap();
     assert!(
-        waiter.contains("barrier `go` cannot open: b #1 failed before arriving"),
+        waiter.contains("barrier `go` cannot open: b #1 failed without arriving"),
         "{waiter}"
     );
 }
@@ -172,4 +172,34 @@ async fn cancellation_stops_a_long_wait_and_marks_the_run_interrupted() {
     assert_eq!(result.clients.len(), 2);
     assert!(result.clients.iter().all(|c| c.status == Status::Interrupted));
     assert_eq!(result.elapsed_ms, 5000.0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failure_that_continues_does_not_end_its_loop() {
+    let result = run(
+        "clients:\n  a:\n    steps:\n      - repeat: { times: 3 }\n        steps:\n          - check: \"{{ iteration != 2 }}\"\n            continue_on_failure: true\n      - set: { reached: true }\n",
+    )
+    .await;
+    let client = &result.clients[0];
+    assert_eq!(client.steps[0].iterations.len(), 3);
+    assert_eq!(client.steps[0].status, Status::Failed);
+    assert!(
+        client.vars.contains_key("reached"),
+        "the loop's contained failure does not stop the client"
+    );
+    assert_eq!(client.status, Status::Failed);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_party_that_ends_before_anyone_arrives_still_releases_the_barrier() {
+    let result = run(
+        "clients:\n  a:\n    start_after: 5s\n    steps:\n      - barrier: go\n      - check: \"{{ true }}\"\n  b:\n    steps:\n      - check: \"{{ false }}\"\n      - barrier: go\n",
+    )
+    .await;
+    let a = &result.clients[0];
+    assert_eq!(
+        a.steps[0].elapsed_ms, 0.0,
+        "released at once, not after the barrier timeout"
+    );
+    assert!(a.error.as_deref().unwrap().contains("b #1 failed without arriving"));
 }

@@ -62,9 +62,12 @@ pub enum Failure {
     Invalid(String),
 }
 
-/// Builds the HTTP client of one client instance: its own connection pool.
+/// Builds the HTTP client of one client instance: its own connection pool, the run's shared TLS
+/// configuration.
 pub fn client(connect_timeout: Duration) -> Result<reqwest::Client, Failure> {
+    let tls = super::tls::client_config().map_err(|e| Failure::Invalid(format!("TLS setup: {e}")))?;
     reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
         .connect_timeout(connect_timeout)
         .pool_max_idle_per_host(4)
         .build()

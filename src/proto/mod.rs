@@ -1,3 +1,4 @@
 //! Wire clients. They know requests and answers, not scenarios.
 
 pub mod http;
+pub mod tls;

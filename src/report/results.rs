@@ -73,12 +73,53 @@ pub fn write_json<T: Serialize + ?Sized>(path: &Path, value: &T) -> io::Result<P
 /// a temporary file in the same folder, written, flushed to disk, then renamed over `path`.
 /// Creates the folder if missing; removes the temporary file on failure.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let dir = match path.parent() {
+    let dir = parent(path);
+    fs::create_dir_all(dir)?;
+    replace(path, bytes)?;
+    sync_dir(dir);
+    Ok(())
+}
+
+/// Writes every client's result file, several at a time (each is flushed to disk before its
+/// rename, and that wait dominates with thousands of clients), then makes the renames durable.
+pub fn write_clients(dir: &Path, clients: &[ClientResult]) -> io::Result<()> {
+    const WRITERS: usize = 8;
+    fs::create_dir_all(dir)?;
+    let chunk = clients.len().div_ceil(WRITERS).max(1);
+    std::thread::scope(|scope| {
+        let writers: Vec<_> = clients
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter().try_for_each(|client| {
+                        let mut bytes = serde_json::to_vec_pretty(client).map_err(io::Error::other)?;
+                        bytes.push(b'\n');
+                        replace(&dir.join(client_file_name(client)), &bytes)
+                    })
+                })
+            })
+            .collect();
+        writers.into_iter().try_for_each(|w| {
+            w.join()
+                .unwrap_or_else(|_| Err(io::Error::other("a writer thread panicked")))
+        })
+    })?;
+    sync_dir(dir);
+    Ok(())
+}
+
+/// The folder a path is in (`.` for a bare name).
+fn parent(path: &Path) -> &Path {
+    match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
-    };
-    fs::create_dir_all(dir)?;
+    }
+}
+
+/// Replaces `path` by a temporary file written and flushed beside it, then renamed over it.
+fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let dir = parent(path);
     let name = path
         .file_name()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, format!("{} names no file", path.display())))?;
@@ -98,9 +139,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     if written.is_err() {
         let _ = fs::remove_file(&temp);
     }
-    written?;
-    sync_dir(dir);
-    Ok(())
+    written
 }
 
 /// Makes a rename durable: flushes the folder's entry list (best effort; a no-op off Unix).

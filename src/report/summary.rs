@@ -17,7 +17,12 @@ pub const MAX_LISTED_FAILURES: usize = 10;
 /// The text ends with a newline.
 pub fn scenario_summary(result: &ScenarioResult) -> String {
     let (passed, total) = units(result);
-    let mut out = format!("{}: {passed}/{total} passed\n", result.name);
+    // Clients can all pass while the scenario fails (`after:`, no assertion ran): say so.
+    let verdict = match result.status {
+        Status::Failed if passed == total => ", FAILED",
+        _ => "",
+    };
+    let mut out = format!("{}: {passed}/{total} passed{verdict}\n", result.name);
 
     let failed: Vec<_> = result.clients.iter().filter(|c| !c.status.passed()).collect();
     for client in failed.iter().take(MAX_LISTED_FAILURES) {
@@ -28,13 +33,17 @@ pub fn scenario_summary(result: &ScenarioResult) -> String {
         let _ = writeln!(out, "  … and {} more", failed.len() - MAX_LISTED_FAILURES);
     }
 
+    let mut phase_failed = false;
     for (phase, steps) in [("before", &result.before), ("after", &result.after)] {
         for step in steps.iter().filter(|s| !s.status.passed()) {
             line(&mut out, &format!("{phase} \"{}\"", step.name), step_reason(step));
+            phase_failed = true;
         }
     }
 
     match (&result.error, result.status) {
+        // A failed phase step already says why.
+        (Some(_), _) if phase_failed => {}
         (Some(error), _) => line(&mut out, "error", error),
         (None, Status::Interrupted) => out.push_str("  interrupted\n"),
         (None, Status::Passed | Status::Failed) => {}
@@ -202,10 +211,11 @@ mod tests {
         result.after = vec![step("distinct ids", Status::Failed, None)];
         assert_eq!(
             scenario_summary(&result),
-            "quiet: 1/1 passed\n  after \"distinct ids\": failed\n  error: no assertion ran\n"
+            "quiet: 1/1 passed, FAILED\n  after \"distinct ids\": failed\n"
         );
-        result.error = None;
         result.after.clear();
+        assert_eq!(scenario_summary(&result), "quiet: 1/1 passed, FAILED\n  error: no assertion ran\n");
+        result.error = None;
         result.status = Status::Interrupted;
         assert_eq!(scenario_summary(&result), "quiet: 1/1 passed\n  interrupted\n");
     }
