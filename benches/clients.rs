@@ -1,7 +1,8 @@
 //! Benchmark: many client instances, each a `wait` and 10 `http` GETs against a local axum
 //! server. Reports the total time and the runner's peak memory (from `/usr/bin/time -v`).
 //!
-//! `cargo bench --bench clients` (10,000 clients), or `cargo bench --bench clients -- 2000`.
+//! `cargo bench --bench clients` (10,000 clients × 10 GETs), or
+//! `cargo bench --bench clients -- CLIENTS GETS`.
 
 use std::io::Write;
 use std::process::Command;
@@ -11,14 +12,16 @@ use axum::Router;
 use axum::routing::get;
 
 fn main() {
-    let clients: u64 = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(10_000);
+    let numbers: Vec<u64> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let clients = numbers.first().copied().unwrap_or(10_000);
+    let gets = numbers.get(1).copied().unwrap_or(10);
     let addr = start_server();
     let dir = tempfile::tempdir().expect("a temp dir");
     let scenario = dir.path().join("load.yaml");
     let mut file = std::fs::File::create(&scenario).expect("the scenario file");
     write!(
         file,
-        "name: load\nvars:\n  base: http://{addr}\nconnections:\n  api: {{ http: {{ base_url: \"{{{{ vars.base }}}}\" }} }}\nclients:\n  load:\n    count: {clients}\n    steps:\n      - wait: 100ms\n      - repeat: {{ times: 10 }}\n        steps:\n          - http: {{ path: /ok }}\n            expect:\n              - $.status: 200\n"
+        "name: load\nvars:\n  base: http://{addr}\nconnections:\n  api: {{ http: {{ base_url: \"{{{{ vars.base }}}}\" }} }}\nclients:\n  load:\n    count: {clients}\n    steps:\n      - wait: 100ms\n      - repeat: {{ times: {gets} }}\n        steps:\n          - http: {{ path: /ok }}\n            expect:\n              - $.status: 200\n"
     )
     .expect("written");
     let out = dir.path().join("out");
@@ -45,7 +48,7 @@ fn main() {
     print!("{stdout}");
     println!(
         "clients: {clients}, requests: {}, exit: {:?}, total: {:.2}s, peak RSS: {:.1} MiB ({:.1} KiB per client)",
-        clients * 10,
+        clients * gets,
         output.status.code(),
         elapsed.as_secs_f64(),
         peak_kb as f64 / 1024.0,

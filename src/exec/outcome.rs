@@ -144,7 +144,8 @@ pub struct StepResult {
     /// Why it failed, naming what went wrong.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-    /// The result document `expect` and `save` looked at (the last attempt's).
+    /// When the step failed: the result document `expect` and `save` looked at (the last
+    /// attempt's). Every answer, passed or not, is in `transcript.jsonl`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub result: Option<Value>,
     /// Each assertion of the last attempt.

@@ -194,15 +194,31 @@ impl Runner<'_> {
             },
         }?;
         let Some(document) = document else { return Ok(()) };
-        out.result = Some(document.clone());
-        self.check(step, &document, out)?;
-        let ctx = self.state.context(self.shared, Some(&document));
+        // A failed attempt keeps its answer in the result file, to show what was wrong; a
+        // passing one's answer is in the transcript, and thousands of clients need not hold it.
+        if let Err(miss) = self
+            .check(step, &document, out)
+            .and_then(|()| self.capture(step, &document))
+        {
+            out.result = Some(document);
+            return Err(miss);
+        }
+        out.result = None;
+        self.state.last = Some(document);
+        Ok(())
+    }
+
+    /// Runs the step's `save:` captures on its result.
+    fn capture(&mut self, step: &StepPlan, document: &Value) -> Result<(), Miss> {
+        if step.save.is_empty() {
+            return Ok(());
+        }
+        let ctx = self.state.context(self.shared, Some(document));
         for save in &step.save {
-            let value = assert::capture(save, &document, &self.shared.plan.templates, &ctx)
+            let value = assert::capture(save, document, &self.shared.plan.templates, &ctx)
                 .map_err(|e| Miss::Failed(format!("save `{}`: {e}", save.name)))?;
             self.state.saved.insert(save.name.clone(), value);
         }
-        self.state.last = Some(document);
         Ok(())
     }
 

@@ -69,7 +69,7 @@ pub fn client(connect_timeout: Duration) -> Result<reqwest::Client, Failure> {
     reqwest::Client::builder()
         .tls_backend_preconfigured(tls)
         .connect_timeout(connect_timeout)
-        .pool_max_idle_per_host(4)
+        .pool_max_idle_per_host(1)
         .build()
         .map_err(|e| Failure::Invalid(e.to_string()))
 }

@@ -214,7 +214,10 @@ mod tests {
             "quiet: 1/1 passed, FAILED\n  after \"distinct ids\": failed\n"
         );
         result.after.clear();
-        assert_eq!(scenario_summary(&result), "quiet: 1/1 passed, FAILED\n  error: no assertion ran\n");
+        assert_eq!(
+            scenario_summary(&result),
+            "quiet: 1/1 passed, FAILED\n  error: no assertion ran\n"
+        );
         result.error = None;
         result.status = Status::Interrupted;
         assert_eq!(scenario_summary(&result), "quiet: 1/1 passed\n  interrupted\n");
