@@ -12,6 +12,7 @@ pub mod cli;
 pub mod compile;
 pub mod diagnostic;
 pub mod exec;
+pub mod json;
 pub mod load;
 pub mod plan;
 pub mod proto;

@@ -5,7 +5,8 @@ use std::cmp::Ordering;
 use regex::Regex;
 use serde_json::Value;
 
-use super::values::{is_integer, is_subset, json_eq, kind, num_cmp, number_of, short, text_of};
+use super::values::{is_integer, is_subset, json_eq, num_cmp, number_of, short, text_of};
+use crate::json::kind;
 use crate::spec::Operator;
 
 /// The JSON types `type:` names.

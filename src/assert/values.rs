@@ -47,18 +47,6 @@ pub(crate) fn is_integer(n: &Number) -> bool {
     n.is_i64() || n.is_u64() || n.as_f64().is_some_and(|f| f.is_finite() && f.fract() == 0.0)
 }
 
-/// The JSON type of a value, with its article: `a string`, `an object`, `null`.
-pub(crate) fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 /// A value as compact JSON on one line, cut to about 200 characters with `…`.
 pub(crate) fn short(v: &Value) -> String {
     cut(&serde_json::to_string(v).unwrap_or_else(|_| "?".into()))

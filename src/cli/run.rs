@@ -82,7 +82,7 @@ fn not_runnable(plans: &[Plan]) -> Vec<Diagnostic> {
             problems.push(Diagnostic::for_path(
                 &plan.path,
                 format!(
-                    "{}:{}: this build of runner cannot run `{}` steps yet; it runs `http`, `wait`, `repeat`, `barrier`, `set`, `check` and `group`",
+                    "{}:{}: this build of runner cannot run `{}` steps yet; it runs MCP steps, `http`, `wait`, `repeat`, `barrier`, `set`, `check` and `group`",
                     plan.path.display(),
                     step.at,
                     step.action.key()
@@ -106,7 +106,7 @@ fn first_unsupported(plan: &Plan) -> Option<&StepPlan> {
     fn find(steps: &[StepPlan]) -> Option<&StepPlan> {
         steps.iter().find_map(|s| match &s.action {
             crate::plan::Action::Repeat { steps, .. } | crate::plan::Action::Group { steps } => find(steps),
-            action if action.needs_protocol_support() => Some(s),
+            crate::plan::Action::Sql { .. } => Some(s),
             _ => None,
         })
     }

@@ -18,6 +18,7 @@ const RESULT_FIELDS: &[&str] = &[
     "success",
     "session_id",
     "session_ids",
+    "reinitialized",
     "started_at",
     "start_ms",
     "elapsed_ms",

@@ -61,6 +61,7 @@ pub async fn run(
         iteration: None,
         clients,
         http: None,
+        mcp: Default::default(),
     };
     state.saved.extend(shared.before_saved().clone());
     let mut runner = Runner {
@@ -96,8 +97,9 @@ pub async fn run(
             index: instance.index,
             status,
             success: status.passed(),
-            session_id: None,
-            session_ids: Vec::new(),
+            session_id: state.mcp.current.clone(),
+            session_ids: state.mcp.ids.clone(),
+            reinitialized: state.mcp.reinitialized,
             started_at,
             start_ms: ms(started - shared.started),
             elapsed_ms: ms(started.elapsed()),

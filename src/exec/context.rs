@@ -95,6 +95,8 @@ pub struct ClientState {
     pub clients: Option<Value>,
     /// Its HTTP client, its own connection pool: made by the first `http` step.
     pub http: Option<reqwest::Client>,
+    /// Its MCP sessions, by connection name.
+    pub mcp: super::session::Sessions,
 }
 
 impl ClientState {
@@ -134,6 +136,9 @@ impl ClientState {
         }
         if let Some(clients) = &self.clients {
             scope.insert("clients".into(), Jinja::from(Serde(clients)));
+        }
+        for (name, value) in self.mcp.scope() {
+            scope.insert(name.into(), Jinja::from(Serde(value)));
         }
         if let Some(result) = result {
             scope.insert("result".into(), Jinja::from(Serde(result)));

@@ -44,6 +44,7 @@ impl Runner<'_> {
             }
             _ => (None, Vec::new(), None, DEFAULT_CONNECT_TIMEOUT),
         };
+        let masked = all_headers.len();
         let target = render(target)?;
         let url = match (is_path, base) {
             (true, Some(base)) => join(&base, &target),
@@ -81,7 +82,7 @@ impl Runner<'_> {
             actor: self.state.actor.clone(),
             step: step.name.as_str().into(),
             sent_at,
-            request: transcript_request(&request),
+            request: transcript_request(&request, masked),
             response: match &answer {
                 Ok(document) => document.clone(),
                 Err(failure) => serde_json::json!({ "error": failure.to_string() }),
@@ -99,11 +100,17 @@ fn join(base: &str, path: &str) -> String {
     format!("{}/{}", base.trim_end_matches('/'), path.trim_start_matches('/'))
 }
 
-fn transcript_request(request: &Request) -> Value {
+/// The request as the transcript shows it; the first `masked` headers (the connection's, which
+/// carry credentials) show as `***`.
+fn transcript_request(request: &Request, masked: usize) -> Value {
     let headers: serde_json::Map<String, Value> = request
         .headers
         .iter()
-        .map(|(k, v)| (k.to_ascii_lowercase(), Value::String(v.clone())))
+        .enumerate()
+        .map(|(i, (k, v))| {
+            let shown = if i < masked { "***".to_string() } else { v.clone() };
+            (k.to_ascii_lowercase(), Value::String(shown))
+        })
         .collect();
     let body = match &request.body {
         http::Body::Empty => Value::Null,

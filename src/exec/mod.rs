@@ -8,9 +8,11 @@ mod context;
 pub mod event;
 mod http_step;
 pub mod latency;
+mod mcp_step;
 pub mod outcome;
 mod repeat;
 mod scenario;
+mod session;
 mod step;
 
 use std::collections::BTreeMap;

@@ -101,6 +101,9 @@ pub struct ClientResult {
     pub session_id: Option<String>,
     /// Every MCP session id it held, in order.
     pub session_ids: Vec<String>,
+    /// How many times it opened a session again after the server dropped one
+    /// (`on_expired: reinitialize`).
+    pub reinitialized: u64,
     /// When it started (UTC).
     pub started_at: DateTime<Utc>,
     /// Milliseconds from the scenario's start to this client's first step.

@@ -224,6 +224,12 @@ impl Runner<'_> {
 
     /// Runs the step's assertions on its result.
     fn check(&mut self, step: &StepPlan, document: &Value, out: &mut StepResult) -> Result<(), Miss> {
+        if step.expect.is_empty() && step.action.is_mcp() {
+            if let Some(reason) = super::mcp_step::implicit_failure(document) {
+                return Err(Miss::Failed(reason));
+            }
+            return Ok(());
+        }
         let ctx = self.state.context(self.shared, Some(document));
         let results: Vec<AssertionResult> = step
             .expect
@@ -272,6 +278,12 @@ impl Runner<'_> {
                 }
             }
             Action::Http { .. } => self.http(step, deadline).await.map(Some),
+            Action::Initialize { .. }
+            | Action::Call { .. }
+            | Action::Request { .. }
+            | Action::Notify { .. }
+            | Action::Close { .. }
+            | Action::Forget { .. } => self.mcp(step).await,
             Action::Group { .. } | Action::Repeat { .. } => unreachable!("nested steps are run by `step`"),
             other => Err(Miss::Failed(format!(
                 "`{}` steps cannot run in this build yet",

@@ -162,8 +162,8 @@ impl Action {
         }
     }
 
-    /// True for the steps the executor does not run yet (MCP and SQL come with their own protocols).
-    pub fn needs_protocol_support(&self) -> bool {
+    /// True for the steps that speak MCP.
+    pub fn is_mcp(&self) -> bool {
         matches!(
             self,
             Action::Initialize { .. }
@@ -172,7 +172,6 @@ impl Action {
                 | Action::Notify { .. }
                 | Action::Close { .. }
                 | Action::Forget { .. }
-                | Action::Sql { .. }
         )
     }
 }

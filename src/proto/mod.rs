@@ -1,4 +1,5 @@
 //! Wire clients. They know requests and answers, not scenarios.
 
 pub mod http;
+pub mod mcp;
 pub mod tls;

@@ -21,6 +21,7 @@ pub(crate) fn client(client_id: u64, group: &str, status: Status, error: Option<
         success: status.passed(),
         session_id: Some("s-1".into()),
         session_ids: vec!["s-1".into()],
+        reinitialized: 0,
         started_at: Utc.with_ymd_and_hms(2025, 3, 4, 5, 6, 7).unwrap(),
         start_ms: 0.0,
         elapsed_ms: 12.5,

@@ -1,0 +1,297 @@
+//! MCP steps: `initialize`, `call`, `request`, `notify`, `close`, `forget`, each on the client's
+//! own session, with the connection's `on_expired` policy for sessions the server has dropped.
+
+use serde_json::{Value, json};
+
+use super::event::{Event, Exchange};
+use super::session::{Connection, Handshake, Opened};
+use super::step::{Miss, Runner};
+use crate::plan::{Action, ClientInfoPlan, ConnectionKind, McpConnectionPlan, StepPlan, ValuePlan};
+use crate::proto::mcp::{Answer, McpClient, Settings};
+use crate::spec::OnExpired;
+
+/// What an MCP step sends.
+enum Message {
+    Request(String, Option<Value>),
+    Notify(String, Option<Value>),
+    Close,
+}
+
+impl Runner<'_> {
+    /// Runs an MCP step; its result document is
+    /// `{status, headers, body, result, error, events, session_id, session, elapsed_ms, ttfb_ms}`.
+    pub(super) async fn mcp(&mut self, step: &StepPlan) -> Result<Option<Value>, Miss> {
+        let render = |v: &ValuePlan| self.state.render(self.shared, v).map_err(Miss::Failed);
+        let message = match &step.action {
+            Action::Initialize {
+                connection,
+                client_info,
+                capabilities,
+            } => {
+                return self
+                    .initialize(step, connection, client_info.as_ref(), capabilities.as_ref())
+                    .await
+                    .map(Some);
+            }
+            Action::Forget { connection } => {
+                self.forget(connection);
+                return Ok(None);
+            }
+            Action::Call { tool, arguments, .. } => {
+                let params = json!({ "name": render(tool)?, "arguments": render(arguments)? });
+                Message::Request("tools/call".into(), Some(params))
+            }
+            Action::Request { method, params, .. } => {
+                Message::Request(text(render(method)?), params.as_ref().map(render).transpose()?)
+            }
+            Action::Notify { method, params, .. } => {
+                Message::Notify(text(render(method)?), params.as_ref().map(render).transpose()?)
+            }
+            Action::Close { .. } => Message::Close,
+            _ => unreachable!("called for MCP steps only"),
+        };
+        let connection = mcp_connection_name(&step.action);
+        self.send(step, connection, message).await.map(Some)
+    }
+
+    async fn initialize(
+        &mut self,
+        step: &StepPlan,
+        name: &str,
+        client_info: Option<&ClientInfoPlan>,
+        capabilities: Option<&ValuePlan>,
+    ) -> Result<Value, Miss> {
+        let plan = self.mcp_plan(name)?;
+        let handshake = Handshake {
+            protocol_version: plan.protocol_version.as_str().to_string(),
+            capabilities: self.render_value(capabilities.unwrap_or(&plan.capabilities))?,
+            client_info: self.client_info(client_info.unwrap_or(&plan.client_info))?,
+        };
+        let connection = self.connection(name).await?;
+        let answer = open(&mut connection.client, &handshake).await?;
+        connection.handshake = Some(handshake);
+        let opened = Opened::of(&connection.client);
+        let session = opened.id.clone();
+        if answer.result.is_some() {
+            self.state.mcp.opened(opened);
+        }
+        Ok(self.exchange(step, name, &answer, session.as_deref(), None))
+    }
+
+    /// Sends a message on the connection's session; a session the server has dropped is opened
+    /// again and the message resent once when the connection says `on_expired: reinitialize`.
+    async fn send(&mut self, step: &StepPlan, name: &str, message: Message) -> Result<Value, Miss> {
+        let policy = self.mcp_plan(name)?.on_expired;
+        let connection = self.connection(name).await?;
+        let answer = deliver(&mut connection.client, &message).await?;
+        let session = connection.client.session_id().map(str::to_string);
+        let verdict = session_verdict(&answer);
+        let resend =
+            verdict == Some("expired") && policy == OnExpired::Reinitialize && !matches!(message, Message::Close);
+        if !resend {
+            if matches!(message, Message::Close) {
+                self.state.mcp.ended(answer.sent_session.as_deref());
+            }
+            return Ok(self.exchange(step, name, &answer, session.as_deref(), verdict));
+        }
+        // Show the 404 in the transcript, then start over.
+        self.exchange(step, name, &answer, session.as_deref(), verdict);
+        let connection = self.connection(name).await?;
+        let handshake = connection
+            .handshake
+            .clone()
+            .ok_or_else(|| Miss::Failed("the session expired and there is no `initialize` to repeat".into()))?;
+        connection.client.forget();
+        let reopened = open(&mut connection.client, &handshake).await?;
+        if reopened.result.is_none() {
+            let reason = format!("the session expired, and `initialize` again got {}", reopened.status);
+            return Err(Miss::Failed(reason));
+        }
+        let opened = Opened::of(&connection.client);
+        let answer = deliver(&mut connection.client, &message).await?;
+        let session = connection.client.session_id().map(str::to_string);
+        self.state.mcp.opened(opened);
+        self.state.mcp.reinitialized += 1;
+        let mut document = self.exchange(step, name, &answer, session.as_deref(), session_verdict(&answer));
+        document["reinitialized"] = Value::Bool(true);
+        Ok(document)
+    }
+
+    fn forget(&mut self, name: &str) {
+        if let Some(connection) = self.state.mcp.by_connection.remove(name) {
+            self.state.mcp.ended(connection.client.session_id());
+        }
+    }
+
+    /// The connection's wire client, made on first use with its own connection pool.
+    async fn connection(&mut self, name: &str) -> Result<&mut Connection, Miss> {
+        if !self.state.mcp.by_connection.contains_key(name) {
+            let plan = self.mcp_plan(name)?;
+            let settings = Settings {
+                url: self.render_text(&plan.url)?,
+                headers: plan
+                    .headers
+                    .iter()
+                    .map(|(k, v)| Ok((k.clone(), self.render_text(v)?)))
+                    .collect::<Result<_, Miss>>()?,
+                timeout: plan.timeout,
+                idle_timeout: plan.idle_timeout,
+            };
+            let http = crate::proto::http::client(plan.connect_timeout).map_err(|e| Miss::Failed(e.to_string()))?;
+            let connection = Connection {
+                client: McpClient::new(http, settings),
+                handshake: None,
+            };
+            self.state.mcp.by_connection.insert(name.to_string(), connection);
+        }
+        Ok(self.state.mcp.by_connection.get_mut(name).expect("inserted above"))
+    }
+
+    fn mcp_plan(&self, name: &str) -> Result<&McpConnectionPlan, Miss> {
+        match self.shared.plan.connection(name).map(|c| &c.kind) {
+            Some(ConnectionKind::Mcp(plan)) => Ok(plan),
+            _ => Err(Miss::Failed(format!("`{name}` is not an MCP connection"))),
+        }
+    }
+
+    fn render_value(&self, value: &ValuePlan) -> Result<Value, Miss> {
+        self.state.render(self.shared, value).map_err(Miss::Failed)
+    }
+
+    fn render_text(&self, value: &ValuePlan) -> Result<String, Miss> {
+        self.state.render_text(self.shared, value).map_err(Miss::Failed)
+    }
+
+    /// `clientInfo`: the given fields, `runner` and its version for the rest.
+    fn client_info(&self, info: &ClientInfoPlan) -> Result<Value, Miss> {
+        let name = match &info.name {
+            Some(n) => self.render_text(n)?,
+            None => "runner".into(),
+        };
+        let version = match &info.version {
+            Some(v) => self.render_text(v)?,
+            None => env!("CARGO_PKG_VERSION").into(),
+        };
+        Ok(json!({ "name": name, "version": version }))
+    }
+
+    /// Builds the result document of an answer and puts the exchange in the transcript.
+    fn exchange(
+        &mut self,
+        step: &StepPlan,
+        connection: &str,
+        answer: &Answer,
+        session: Option<&str>,
+        verdict: Option<&str>,
+    ) -> Value {
+        let document = json!({
+            "status": answer.status,
+            "headers": answer.headers,
+            "body": answer.body,
+            "result": answer.result,
+            "error": answer.error,
+            "events": answer.events,
+            "session_id": session,
+            "session": verdict,
+            "elapsed_ms": answer.elapsed_ms,
+            "ttfb_ms": answer.ttfb_ms,
+        });
+        self.latency.record(
+            &step.name,
+            std::time::Duration::from_secs_f64(answer.elapsed_ms / 1000.0),
+        );
+        let url = self
+            .mcp_plan(connection)
+            .ok()
+            .and_then(|p| self.render_text(&p.url).ok())
+            .unwrap_or_default();
+        self.shared.emit(Event::Exchange(Box::new(Exchange {
+            actor: self.state.actor.clone(),
+            step: step.name.as_str().into(),
+            sent_at: chrono::Utc::now(),
+            request: json!({ "url": url, "session_id": answer.sent_session, "body": answer.request }),
+            response: document.clone(),
+        })));
+        document
+    }
+}
+
+/// Handshakes on a wire client.
+async fn open(client: &mut McpClient, handshake: &Handshake) -> Result<Answer, Miss> {
+    client
+        .initialize(
+            &handshake.protocol_version,
+            handshake.capabilities.clone(),
+            handshake.client_info.clone(),
+        )
+        .await
+        .map_err(|f| Miss::Failed(f.to_string()))
+}
+
+async fn deliver(client: &mut McpClient, message: &Message) -> Result<Answer, Miss> {
+    let sent = match message {
+        Message::Request(method, params) => client.request(method, params.clone()).await,
+        Message::Notify(method, params) => client.notify(method, params.clone()).await,
+        Message::Close => client.close().await,
+    };
+    sent.map_err(|f| Miss::Failed(f.to_string()))
+}
+
+/// A request that carried a session id and got 404 found its session gone (`expired`); a 400
+/// means the server would not take the id (`rejected`).
+fn session_verdict(answer: &Answer) -> Option<&'static str> {
+    match (answer.sent_session.is_some(), answer.status) {
+        (true, 404) => Some("expired"),
+        (true, 400) => Some("rejected"),
+        _ => None,
+    }
+}
+
+/// What an MCP step without `expect` requires of its answer: a 2xx status and no JSON-RPC error.
+pub(super) fn implicit_failure(document: &Value) -> Option<String> {
+    let status = document["status"].as_u64().unwrap_or(0);
+    if document["session"] == "expired" {
+        let id = document["session_id"].as_str().unwrap_or("?");
+        return Some(format!("session_expired: the server answered 404 for session {id}"));
+    }
+    if !(200..300).contains(&status) {
+        return Some(format!("the server answered {status}: {}", short(&document["body"])));
+    }
+    if let Some(error) = document["error"].as_object() {
+        let code = error.get("code").cloned().unwrap_or(Value::Null);
+        let message = error.get("message").and_then(Value::as_str).unwrap_or("");
+        return Some(format!("JSON-RPC error {code}: {message}"));
+    }
+    None
+}
+
+fn short(value: &Value) -> String {
+    let text = match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    match text.char_indices().nth(200) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text,
+    }
+}
+
+fn text(value: Value) -> String {
+    match value {
+        Value::String(s) => s,
+        other => other.to_string(),
+    }
+}
+
+/// The connection an MCP action names.
+fn mcp_connection_name(action: &Action) -> &str {
+    match action {
+        Action::Initialize { connection, .. }
+        | Action::Call { connection, .. }
+        | Action::Request { connection, .. }
+        | Action::Notify { connection, .. }
+        | Action::Close { connection }
+        | Action::Forget { connection } => connection,
+        _ => "",
+    }
+}

@@ -1,0 +1,367 @@
+//! The client: one endpoint, one session at a time, one message per exchange.
+
+use std::time::Instant;
+
+use reqwest::Method;
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use serde_json::{Value, json};
+
+use super::jsonrpc::{self, Kind, clip};
+use super::sse::Messages;
+use super::{Answer, Failure, Settings};
+use crate::proto::http;
+
+/// The session header (HTTP names are case-insensitive; `reqwest` sends them in lower case).
+const SESSION: &str = "mcp-session-id";
+/// The negotiated-version header.
+const VERSION: &str = "mcp-protocol-version";
+/// The first protocol version that sends `MCP-Protocol-Version`.
+const VERSION_HEADER_SINCE: &str = "2025-06-18";
+
+/// A Streamable HTTP client of one MCP endpoint: its session, its negotiated version, its ids.
+#[derive(Debug)]
+pub struct McpClient {
+    http: reqwest::Client,
+    settings: Settings,
+    next_id: u64,
+    session: Option<String>,
+    version: Option<String>,
+    server_info: Option<Value>,
+}
+
+/// What one exchange sends and expects.
+struct Outgoing<'a> {
+    method: Method,
+    /// The JSON-RPC message (none for DELETE).
+    message: Option<&'a Value>,
+    /// The id of the answer, for a request.
+    expected: Option<&'a Value>,
+    session: Option<&'a str>,
+    version: Option<&'a str>,
+}
+
+impl McpClient {
+    /// A client without a session; `http` is the instance's own HTTP client.
+    pub fn new(http: reqwest::Client, settings: Settings) -> Self {
+        McpClient {
+            http,
+            settings,
+            next_id: 1,
+            session: None,
+            version: None,
+            server_info: None,
+        }
+    }
+
+    /// The `Mcp-Session-Id` the server assigned, if any.
+    pub fn session_id(&self) -> Option<&str> {
+        self.session.as_deref()
+    }
+
+    /// The protocol version the server agreed to.
+    pub fn protocol_version(&self) -> Option<&str> {
+        self.version.as_deref()
+    }
+
+    /// The server's `serverInfo`.
+    pub fn server_info(&self) -> Option<&Value> {
+        self.server_info.as_ref()
+    }
+
+    /// POSTs `initialize` (no session header) with an explicit `protocolVersion`, then
+    /// `notifications/initialized`, which must get 202. On a 2xx answer with a `result` the
+    /// session id (or its absence), the negotiated version and `serverInfo` replace the old ones;
+    /// a non-2xx or `error` answer is returned as it is and changes nothing.
+    pub async fn initialize(
+        &mut self,
+        protocol_version: &str,
+        capabilities: Value,
+        client_info: Value,
+    ) -> Result<Answer, Failure> {
+        let id = self.next_id();
+        let params = json!({
+            "protocolVersion": protocol_version,
+            "capabilities": capabilities,
+            "clientInfo": client_info,
+        });
+        let message = jsonrpc::request(id, "initialize", Some(params));
+        let expected = Value::from(id);
+        let answer = self
+            .exchange(Outgoing {
+                method: Method::POST,
+                message: Some(&message),
+                expected: Some(&expected),
+                session: None,
+                version: None,
+            })
+            .await?;
+        let Some(result) = answer.result.as_ref().filter(|_| is_success(answer.status)) else {
+            return Ok(answer);
+        };
+        self.session = answer.headers.get(SESSION).and_then(Value::as_str).map(str::to_string);
+        self.version = result
+            .get("protocolVersion")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        self.server_info = result.get("serverInfo").cloned();
+        let initialized = self.notify("notifications/initialized", None).await?;
+        if initialized.status != 202 {
+            return Err(Failure::Broken(format!(
+                "notifications/initialized got {}",
+                initialized.status
+            )));
+        }
+        Ok(answer)
+    }
+
+    /// Sends a request with a fresh id on the session.
+    pub async fn request(&mut self, method: &str, params: Option<Value>) -> Result<Answer, Failure> {
+        let id = self.next_id();
+        let message = jsonrpc::request(id, method, params);
+        let expected = Value::from(id);
+        self.exchange(Outgoing {
+            method: Method::POST,
+            message: Some(&message),
+            expected: Some(&expected),
+            session: self.session.as_deref(),
+            version: self.version.as_deref(),
+        })
+        .await
+    }
+
+    /// Sends a notification on the session; the answer is normally 202 with no body.
+    pub async fn notify(&mut self, method: &str, params: Option<Value>) -> Result<Answer, Failure> {
+        let message = jsonrpc::notification(method, params);
+        self.exchange(Outgoing {
+            method: Method::POST,
+            message: Some(&message),
+            expected: None,
+            session: self.session.as_deref(),
+            version: self.version.as_deref(),
+        })
+        .await
+    }
+
+    /// DELETEs the session (with its header). The client keeps the id: a request after `close`
+    /// carries it, so a test can see what the server does with a closed session (the spec says
+    /// 404); the next `initialize` replaces it.
+    pub async fn close(&mut self) -> Result<Answer, Failure> {
+        self.exchange(Outgoing {
+            method: Method::DELETE,
+            message: None,
+            expected: None,
+            session: self.session.as_deref(),
+            version: self.version.as_deref(),
+        })
+        .await
+    }
+
+    /// Drops the session id, negotiated version and server info without telling the server.
+    pub fn forget(&mut self) {
+        self.session = None;
+        self.version = None;
+        self.server_info = None;
+    }
+
+    fn next_id(&mut self) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    /// One exchange within `Settings::timeout`.
+    async fn exchange(&self, outgoing: Outgoing<'_>) -> Result<Answer, Failure> {
+        let after = self.settings.timeout;
+        tokio::time::timeout(after, self.exchange_unbounded(outgoing))
+            .await
+            .map_err(|_| Failure::Timeout { after })?
+    }
+
+    async fn exchange_unbounded(&self, outgoing: Outgoing<'_>) -> Result<Answer, Failure> {
+        let headers = self.headers(outgoing.message.is_some(), outgoing.session, outgoing.version)?;
+        let sent_session = headers
+            .get(SESSION)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        let mut builder = self.http.request(outgoing.method, &self.settings.url).headers(headers);
+        if let Some(message) = outgoing.message {
+            builder = builder.body(message.to_string());
+        }
+        let started = Instant::now();
+        let response = builder.send().await.map_err(|e| self.send_failure(&e))?;
+        let ttfb_ms = ms(started);
+        let status = response.status().as_u16();
+        let headers = http::headers(response.headers());
+        let is_sse = headers
+            .get("content-type")
+            .and_then(Value::as_str)
+            .is_some_and(|t| t.trim_start().to_ascii_lowercase().starts_with("text/event-stream"));
+        // A server ping on the stream is answered on the session this answer sets up, if any.
+        let pong_session = headers
+            .get(SESSION)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .or(sent_session.clone());
+        let mut answer = Answer {
+            status,
+            headers,
+            body: Value::Null,
+            result: None,
+            error: None,
+            events: Vec::new(),
+            elapsed_ms: 0.0,
+            ttfb_ms,
+            request: outgoing.message.cloned().unwrap_or(Value::Null),
+            sent_session,
+        };
+        match outgoing.expected {
+            Some(id) if is_success(status) && is_sse => {
+                let mut messages = Messages::new(response, self.settings.idle_timeout);
+                let (body, events) = self
+                    .read_stream(&mut messages, pong_session.as_deref(), outgoing.version)
+                    .await?;
+                let (result, error) = jsonrpc::check_answer(&body, id)?;
+                (answer.body, answer.result, answer.error, answer.events) = (body, result, error, events);
+            }
+            Some(id) if is_success(status) => {
+                let bytes = read_all(response).await?;
+                if bytes.is_empty() {
+                    return Err(Failure::NotJsonRpc(format!("status {status} with an empty body")));
+                }
+                let body: Value = serde_json::from_slice(&bytes).map_err(|e| {
+                    let text = String::from_utf8_lossy(&bytes);
+                    Failure::NotJsonRpc(format!("the body is not JSON ({e}): {}", clip(&text, 200)))
+                })?;
+                let (result, error) = jsonrpc::check_answer(&body, id)?;
+                (answer.body, answer.result, answer.error) = (body, result, error);
+            }
+            _ => {
+                let bytes = read_all(response).await?;
+                answer.body = http::body(&bytes);
+                (answer.result, answer.error) = jsonrpc::parts(&answer.body);
+            }
+        }
+        answer.elapsed_ms = ms(started);
+        Ok(answer)
+    }
+
+    /// Reads an SSE answer up to the first response (the caller checks its id); returns it and the
+    /// messages before it.
+    async fn read_stream(
+        &self,
+        messages: &mut Messages,
+        session: Option<&str>,
+        version: Option<&str>,
+    ) -> Result<(Value, Vec<Value>), Failure> {
+        let mut events = Vec::new();
+        while let Some(message) = messages.next().await? {
+            match jsonrpc::classify(&message)? {
+                Kind::Response => return Ok((message, events)),
+                Kind::Notification => events.push(message),
+                Kind::Request { id: theirs, method } => {
+                    events.push(message);
+                    if method == "ping" {
+                        self.pong(&theirs, session, version).await;
+                    }
+                }
+            }
+        }
+        Err(Failure::StreamClosed)
+    }
+
+    /// Answers a server's `ping`. Best effort: a failure shows later as a missing answer.
+    async fn pong(&self, id: &Value, session: Option<&str>, version: Option<&str>) {
+        let Ok(headers) = self.headers(true, session, version) else {
+            return;
+        };
+        let sent = self
+            .http
+            .post(&self.settings.url)
+            .headers(headers)
+            .body(jsonrpc::pong(id).to_string())
+            .send()
+            .await;
+        if let Ok(response) = sent {
+            // Read the (normally empty) 202 so the connection can be reused; never wait long.
+            let _ = tokio::time::timeout(self.settings.idle_timeout, response.bytes()).await;
+        }
+    }
+
+    /// The headers of one message: the wire headers, then `Settings::headers`, whose names
+    /// replace the wire headers of the same name.
+    fn headers(&self, json: bool, session: Option<&str>, version: Option<&str>) -> Result<HeaderMap, Failure> {
+        let mut given = Vec::with_capacity(self.settings.headers.len());
+        for (name, value) in &self.settings.headers {
+            let header = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|e| Failure::Invalid(format!("header name `{name}`: {e}")))?;
+            let value =
+                HeaderValue::from_str(value).map_err(|e| Failure::Invalid(format!("value of header `{name}`: {e}")))?;
+            given.push((header, value));
+        }
+        let mut own: Vec<(HeaderName, &str)> = Vec::new();
+        if json {
+            own.push((CONTENT_TYPE, "application/json"));
+            own.push((ACCEPT, "application/json, text/event-stream"));
+        }
+        if let Some(session) = session {
+            own.push((HeaderName::from_static(SESSION), session));
+        }
+        if let Some(version) = version.filter(|v| *v >= VERSION_HEADER_SINCE) {
+            own.push((HeaderName::from_static(VERSION), version));
+        }
+        let mut headers = HeaderMap::new();
+        for (name, value) in own {
+            if given.iter().any(|(n, _)| *n == name) {
+                continue;
+            }
+            let value = HeaderValue::from_str(value)
+                .map_err(|e| Failure::Invalid(format!("`{value}` cannot be sent as {name}: {e}")))?;
+            headers.insert(name, value);
+        }
+        for (name, value) in given {
+            headers.append(name, value);
+        }
+        Ok(headers)
+    }
+
+    fn send_failure(&self, e: &reqwest::Error) -> Failure {
+        let reason = root_cause(e);
+        if e.is_builder() {
+            Failure::Invalid(reason)
+        } else if e.is_connect() {
+            Failure::Connect {
+                url: self.settings.url.clone(),
+                reason,
+            }
+        } else if e.is_timeout() {
+            Failure::Timeout {
+                after: self.settings.timeout,
+            }
+        } else {
+            Failure::Broken(format!("the request failed: {reason}"))
+        }
+    }
+}
+
+async fn read_all(response: reqwest::Response) -> Result<Vec<u8>, Failure> {
+    match response.bytes().await {
+        Ok(bytes) => Ok(bytes.to_vec()),
+        Err(e) => Err(Failure::Broken(format!("the answer broke off: {}", root_cause(&e)))),
+    }
+}
+
+fn is_success(status: u16) -> bool {
+    (200..300).contains(&status)
+}
+
+fn ms(started: Instant) -> f64 {
+    started.elapsed().as_secs_f64() * 1000.0
+}
+
+/// The innermost error's text: "connection refused", not "error sending request".
+pub(super) fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = e;
+    while let Some(inner) = cause.source() {
+        cause = inner;
+    }
+    cause.to_string()
+}

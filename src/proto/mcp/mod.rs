@@ -1,0 +1,105 @@
+//! MCP over Streamable HTTP: one client, its session, one answer per message.
+//!
+//! Every message is a POST to the endpoint with `Content-Type: application/json` and
+//! `Accept: application/json, text/event-stream`. A request's answer is one JSON object or an SSE
+//! stream; on a stream the message whose `id` is the request's is the answer, and the messages
+//! before it (progress, logging, server requests) are kept as `events`. A server `ping` on the
+//! stream is answered. A non-2xx status is an answer, not a failure: the caller classifies it.
+
+mod client;
+mod jsonrpc;
+mod sse;
+#[cfg(test)]
+mod tests;
+
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+pub use client::McpClient;
+
+/// Where and how to talk to one MCP endpoint.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The MCP endpoint, e.g. `http://127.0.0.1:8080/mcp`.
+    pub url: String,
+    /// Extra headers on every request, in order. A name given here replaces the client's own header
+    /// of that name (`Accept`, `Content-Type`, `Mcp-Session-Id`, `MCP-Protocol-Version`).
+    pub headers: Vec<(String, String)>,
+    /// Bounds a whole exchange: connect, response headers and the answer.
+    pub timeout: Duration,
+    /// Bounds the silence between two reads of an SSE stream (comments count as reads).
+    pub idle_timeout: Duration,
+}
+
+/// One answer to one message, as the result document needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    /// The HTTP status.
+    pub status: u16,
+    /// Response headers, names in lower case.
+    pub headers: Map<String, Value>,
+    /// The JSON-RPC message that answers the request; the raw body as a string for a non-JSON
+    /// answer; null for an empty one (202).
+    pub body: Value,
+    /// `body.result`.
+    pub result: Option<Value>,
+    /// `body.error`.
+    pub error: Option<Value>,
+    /// Other JSON-RPC messages received on the SSE stream before the answer (progress, logging,
+    /// server requests), in order.
+    pub events: Vec<Value>,
+    /// Time to the whole answer.
+    pub elapsed_ms: f64,
+    /// Time to the response headers.
+    pub ttfb_ms: f64,
+    /// The JSON-RPC message as sent (null for a DELETE).
+    pub request: Value,
+    /// The `Mcp-Session-Id` this request carried, if any.
+    pub sent_session: Option<String>,
+}
+
+/// Why a message got no answer.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Failure {
+    /// Nobody listens, or the connection could not be made.
+    #[error("cannot connect to {url}: {reason}")]
+    Connect {
+        /// The URL.
+        url: String,
+        /// The underlying reason.
+        reason: String,
+    },
+    /// No complete answer within the deadline.
+    #[error("no complete answer within {}", humantime::format_duration(*.after))]
+    Timeout {
+        /// The deadline (`Settings::timeout`).
+        after: Duration,
+    },
+    /// The SSE stream was silent for too long.
+    #[error("the SSE stream was silent for {}", humantime::format_duration(*.after))]
+    Idle {
+        /// The allowed silence (`Settings::idle_timeout`).
+        after: Duration,
+    },
+    /// The SSE stream ended before the answer.
+    #[error("stream closed before response")]
+    StreamClosed,
+    /// The answer carried another id than the request.
+    #[error("the answer's id {got} is not the request's id {expected}")]
+    WrongId {
+        /// The request's id.
+        expected: Value,
+        /// The answer's id (null when it had none).
+        got: Value,
+    },
+    /// The answer is not a JSON-RPC response.
+    #[error("not a JSON-RPC answer: {0}")]
+    NotJsonRpc(String),
+    /// The connection broke, or the handshake did not complete.
+    #[error("{0}")]
+    Broken(String),
+    /// The request could not be built (a bad URL, a bad header).
+    #[error("cannot send the request: {0}")]
+    Invalid(String),
+}

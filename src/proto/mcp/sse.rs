@@ -1,0 +1,100 @@
+//! Reading the JSON-RPC messages of an SSE answer, with a bound on silence between reads.
+
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::time::Duration;
+
+use futures_util::{Stream, StreamExt};
+use serde_json::Value;
+use sse_stream::{Sse, SseStream};
+
+use super::Failure;
+use super::jsonrpc::clip;
+
+type Events = Pin<Box<dyn Stream<Item = Result<Sse, sse_stream::Error>> + Send>>;
+
+/// The JSON-RPC messages of one SSE stream, in order.
+pub(super) struct Messages {
+    events: Events,
+    pending: VecDeque<Value>,
+    idle: Duration,
+}
+
+impl Messages {
+    /// Reads `response`'s body as SSE; `idle` bounds the silence between two reads of bytes, so
+    /// keep-alive comments count as life.
+    pub(super) fn new(response: reqwest::Response, idle: Duration) -> Self {
+        let bytes = idle_bounded(response.bytes_stream(), idle);
+        Messages {
+            events: Box::pin(SseStream::from_bytes_stream(bytes)),
+            pending: VecDeque::new(),
+            idle,
+        }
+    }
+
+    /// The next message; `None` when the stream ended. Events without data (priming events, bare
+    /// `id:`/`retry:` blocks) are skipped; a batch is taken apart.
+    pub(super) async fn next(&mut self) -> Result<Option<Value>, Failure> {
+        loop {
+            if let Some(message) = self.pending.pop_front() {
+                return Ok(Some(message));
+            }
+            let event = match self.events.next().await {
+                None => return Ok(None),
+                Some(Ok(event)) => event,
+                Some(Err(e)) => return Err(self.failure(e)),
+            };
+            let Some(data) = event.data.filter(|d| !d.trim().is_empty()) else {
+                continue;
+            };
+            match serde_json::from_str(&data) {
+                Ok(Value::Array(batch)) => self.pending.extend(batch),
+                Ok(message) => return Ok(Some(message)),
+                Err(e) => {
+                    let reason = format!("an SSE event's data is not JSON ({e}): {}", clip(&data, 200));
+                    return Err(Failure::NotJsonRpc(reason));
+                }
+            }
+        }
+    }
+
+    fn failure(&self, e: sse_stream::Error) -> Failure {
+        match e {
+            sse_stream::Error::Body(inner) => match inner.downcast_ref::<Read>() {
+                Some(Read::Idle) => Failure::Idle { after: self.idle },
+                Some(Read::Body(e)) => {
+                    Failure::Broken(format!("the SSE stream broke off: {}", super::client::root_cause(e)))
+                }
+                None => Failure::Broken(format!("the SSE stream broke off: {inner}")),
+            },
+            sse_stream::Error::Utf8Parse(e) => Failure::NotJsonRpc(format!("an SSE event is not UTF-8: {e}")),
+            other => Failure::Broken(format!("the SSE stream is broken: {other}")),
+        }
+    }
+}
+
+/// Why the byte stream stopped.
+#[derive(Debug, thiserror::Error)]
+enum Read {
+    #[error("no bytes within the idle timeout")]
+    Idle,
+    #[error(transparent)]
+    Body(reqwest::Error),
+}
+
+/// `bytes`, ending with [`Read::Idle`] when the next chunk takes longer than `idle`.
+fn idle_bounded<S, B>(bytes: S, idle: Duration) -> impl Stream<Item = Result<B, Read>> + Send
+where
+    S: Stream<Item = Result<B, reqwest::Error>> + Send + 'static,
+    B: Send,
+{
+    futures_util::stream::unfold(Some(Box::pin(bytes)), move |state| async move {
+        let mut bytes = state?;
+        match tokio::time::timeout(idle, bytes.next()).await {
+            Err(_) => Some((Err(Read::Idle), None)),
+            Ok(None) => None,
+            Ok(Some(Ok(chunk))) => Some((Ok(chunk), Some(bytes))),
+            Ok(Some(Err(e))) => Some((Err(Read::Body(e)), None)),
+        }
+    })
+}

@@ -1,0 +1,186 @@
+//! MCP steps end to end: the real binary against a real MCP server built on the official `rmcp`
+//! SDK (tests/support/mcp.rs).
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::Value;
+use support::mcp::{McpOptions, start_mcp};
+
+/// Writes a scenario whose MCP connection `server` points at `vars.mcp_url`.
+fn scenario(dir: &Path, name: &str, connection: &str, body: &str) -> PathBuf {
+    let text = format!(
+        "name: {name}\nvars:\n  mcp_url: http://127.0.0.1:1/mcp\nconnections:\n  server: {{ mcp: {{ url: \"{{{{ vars.mcp_url }}}}\"{connection} }} }}\n{body}"
+    );
+    let path = dir.join(format!("{name}.yaml"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Runs a scenario against a fresh server; returns the exit code, the results folder and the console.
+async fn run(
+    options: McpOptions,
+    name: &str,
+    connection: &str,
+    body: &str,
+) -> (i32, PathBuf, String, tempfile::TempDir) {
+    let addr = start_mcp(options).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario(dir.path(), name, connection, body);
+    let out = dir.path().join("out");
+    let output = tokio::time::timeout(
+        Duration::from_secs(60),
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_runner"))
+            .arg("run")
+            .arg(&file)
+            .arg("--set")
+            .arg(format!("mcp_url=http://{addr}/mcp"))
+            .arg("--out")
+            .arg(&out)
+            .arg("--progress")
+            .arg("never")
+            .output(),
+    )
+    .await
+    .expect("the run ends")
+    .unwrap();
+    let console = String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
+    (output.status.code().unwrap(), out, console, dir)
+}
+
+fn json(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap()
+}
+
+#[tokio::test]
+async fn handshake_tool_calls_tool_errors_and_unknown_tools() {
+    let (code, out, console, _dir) = run(
+        McpOptions::default(),
+        "calls",
+        "",
+        r#"clients:
+  main:
+    steps:
+      - initialize: {}
+        expect:
+          - { path: $.session_id, exists: true }
+          - $.result.protocolVersion: "2025-11-25"
+      - call: echo
+        arguments: { text: "hello {{ client.id }}" }
+        expect:
+          - $.result.content[0].text: hello 1
+          - $.result.isError: false
+      - call: fail
+        arguments: { message: broken on purpose }
+        expect:
+          - $.result.isError: true
+      - call: no_such_tool
+        expect:
+          - $.error.code: -32602
+      - request: tools/list
+        expect:
+          - { path: "$.result.tools[*].name", contains: heartbeat }
+      - request: ping
+"#,
+    )
+    .await;
+    assert_eq!(code, 0, "{console}");
+    let client = json(&out.join("client_1_main.json"));
+    let session = client["session_id"].as_str().unwrap();
+    assert!(!session.is_empty());
+    assert_eq!(client["session_ids"], serde_json::json!([session]));
+}
+
+#[tokio::test]
+async fn a_step_without_expect_fails_on_a_json_rpc_error() {
+    let (code, out, _, _dir) = run(
+        McpOptions::default(),
+        "implicit",
+        "",
+        "clients:\n  main:\n    steps:\n      - initialize: {}\n      - call: no_such_tool\n",
+    )
+    .await;
+    assert_eq!(code, 1);
+    let client = json(&out.join("client_1_main.json"));
+    let error = client["error"].as_str().unwrap();
+    assert!(error.contains("JSON-RPC error -32602"), "{error}");
+}
+
+#[tokio::test]
+async fn close_then_the_old_session_gets_404() {
+    let (code, out, console, _dir) = run(
+        McpOptions::default(),
+        "closed",
+        "",
+        "clients:\n  main:\n    steps:\n      - initialize: {}\n        save: { first: $.session_id }\n      - close: {}\n        expect:\n          - { path: $.status, one_of: [200, 202, 204] }\n      - call: health_check\n        expect:\n          - $.status: 404\n          - $.session: expired\n      - initialize: {}\n      - check: \"{{ session_id != first and session_ids | length == 2 }}\"\n",
+    )
+    .await;
+    assert_eq!(code, 0, "{console}");
+    let client = json(&out.join("client_1_main.json"));
+    assert_eq!(client["session_ids"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn an_idle_session_expires_and_reinitialize_recovers() {
+    let body = "clients:\n  main:\n    steps:\n      - initialize: {}\n        save: { first: $.session_id }\n      - wait: 1500ms\n      - call: health_check\n        expect:\n          - $.status: 200\n          - $.reinitialized: true\n      - check: \"{{ session_id != first }}\"\n";
+    let options = McpOptions {
+        session_idle: Some(Duration::from_millis(300)),
+        ..McpOptions::default()
+    };
+    let (code, out, console, _dir) = run(options, "recovers", ", on_expired: reinitialize", body).await;
+    assert_eq!(code, 0, "{console}");
+    let client = json(&out.join("client_1_main.json"));
+    assert_eq!(client["reinitialized"], 1);
+    assert_eq!(client["session_ids"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn an_idle_session_expires_and_fails_by_default() {
+    let options = McpOptions {
+        session_idle: Some(Duration::from_millis(300)),
+        ..McpOptions::default()
+    };
+    let (code, out, _, _dir) = run(
+        options,
+        "expires",
+        "",
+        "clients:\n  main:\n    steps:\n      - initialize: {}\n      - wait: 1500ms\n      - call: health_check\n",
+    )
+    .await;
+    assert_eq!(code, 1);
+    let error = json(&out.join("client_1_main.json"))["error"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(error.contains("session_expired: the server answered 404"), "{error}");
+}
+
+#[tokio::test]
+async fn many_clients_each_get_their_own_answers() {
+    let (code, out, console, _dir) = run(
+        McpOptions::default(),
+        "concurrent",
+        "",
+        r#"clients:
+  echo:
+    count: 50
+    steps:
+      - initialize: {}
+      - repeat: { times: 20 }
+        steps:
+          - call: echo
+            arguments: { text: "client {{ client.id }} call {{ iteration }}" }
+            expect:
+              - $.result.content[0].text: "client {{ client.id }} call {{ iteration }}"
+after:
+  - check: "{{ clients | map(attribute='session_id') | unique | list | length == 50 }}"
+"#,
+    )
+    .await;
+    assert_eq!(code, 0, "{console}");
+    let report = json(&out.join("report.json"));
+    assert_eq!(report["summary"]["passed"], 50);
+}
