@@ -184,18 +184,26 @@ impl Runner<'_> {
         session: Option<&str>,
         verdict: Option<&str>,
     ) -> Value {
-        let document = json!({
+        let mut document = json!({
             "status": answer.status,
             "headers": answer.headers,
             "body": answer.body,
-            "result": answer.result,
-            "error": answer.error,
             "events": answer.events,
             "session_id": session,
-            "session": verdict,
             "elapsed_ms": answer.elapsed_ms,
             "ttfb_ms": answer.ttfb_ms,
         });
+        // Keys that do not apply are left out, so `absent: true` and `exists: false` read naturally.
+        let optional = [
+            ("result", answer.result.clone()),
+            ("error", answer.error.clone()),
+            ("session", verdict.map(Value::from)),
+        ];
+        for (key, value) in optional {
+            if let Some(value) = value {
+                document[key] = value;
+            }
+        }
         self.latency.record(
             &step.name,
             std::time::Duration::from_secs_f64(answer.elapsed_ms / 1000.0),

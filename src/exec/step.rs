@@ -225,6 +225,8 @@ impl Runner<'_> {
     /// Runs the step's assertions on its result.
     fn check(&mut self, step: &StepPlan, document: &Value, out: &mut StepResult) -> Result<(), Miss> {
         if step.expect.is_empty() && step.action.is_mcp() {
+            // The implicit check of an MCP answer is an assertion like any other.
+            self.assertions_run += 1;
             if let Some(reason) = super::mcp_step::implicit_failure(document) {
                 return Err(Miss::Failed(reason));
             }
