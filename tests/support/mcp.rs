@@ -81,6 +81,11 @@ pub async fn start_mcp_server(options: McpOptions) -> McpServer {
     let app = axum::Router::new().nest_service("/mcp", service);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
+    // Without TCP_NODELAY, rmcp's two SSE writes per answer (a priming event, then the answer)
+    // meet the client's delayed ACK: every call would take ~40 ms.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     McpServer { addr, sessions }
 }

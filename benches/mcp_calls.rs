@@ -1,0 +1,63 @@
+//! Benchmark: the cost of one MCP `call` through the runner, against a local server built on
+//! `rmcp`. One client makes N sequential `echo` calls; the figure is wall time per call and the
+//! runner's own latency percentiles for the step.
+//!
+//! `cargo bench --bench mcp_calls` (2,000 calls), or `cargo bench --bench mcp_calls -- 5000`.
+
+// The tests' rmcp server; the benchmark uses only part of it.
+#[allow(dead_code)]
+#[path = "../tests/support/mcp.rs"]
+mod mcp;
+
+use std::process::Command;
+use std::time::Instant;
+
+fn main() {
+    let calls: u64 = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(2_000);
+    let addr = start_server();
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let scenario = dir.path().join("calls.yaml");
+    std::fs::write(
+        &scenario,
+        format!(
+            "name: calls\nconnections:\n  server: {{ mcp: {{ url: \"http://{addr}/mcp\" }} }}\nclients:\n  one:\n    steps:\n      - initialize: {{}}\n      - repeat: {{ times: {calls} }}\n        steps:\n          - call: echo\n            arguments: {{ text: \"call {{{{ iteration }}}}\" }}\n            expect:\n              - $.result.content[0].text: \"call {{{{ iteration }}}}\"\n"
+        ),
+    )
+    .expect("the scenario file");
+    let out = dir.path().join("out");
+    let started = Instant::now();
+    let output = Command::new(env!("CARGO_BIN_EXE_runner"))
+        .args(["run", "--progress", "never", "--out"])
+        .arg(&out)
+        .arg(&scenario)
+        .output()
+        .expect("the runner runs");
+    let elapsed = started.elapsed();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stdout));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).expect("report.json")).expect("JSON");
+    let echo = &report["latency"]["echo"];
+    println!(
+        "calls: {calls}, wall: {:.2}s ({:.0} µs per call, process start and handshake included), step latency p50 {:.0} µs, p99 {:.0} µs",
+        elapsed.as_secs_f64(),
+        elapsed.as_secs_f64() * 1e6 / calls as f64,
+        echo["p50_ms"].as_f64().unwrap_or(0.0) * 1000.0,
+        echo["p99_ms"].as_f64().unwrap_or(0.0) * 1000.0,
+    );
+}
+
+/// The rmcp server on a runtime of its own, so it does not share the runner's cores' scheduler.
+fn start_server() -> std::net::SocketAddr {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        runtime.block_on(async move {
+            tx.send(mcp::start_mcp(mcp::McpOptions::default()).await).expect("sent");
+            std::future::pending::<()>().await;
+        });
+    });
+    rx.recv().expect("the server's address")
+}
