@@ -303,3 +303,57 @@ fn mcp_connection_name(action: &Action) -> &str {
         _ => "",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(status: u16, sent_session: Option<&str>) -> Answer {
+        Answer {
+            status,
+            headers: Default::default(),
+            body: Value::Null,
+            result: None,
+            error: None,
+            events: Vec::new(),
+            elapsed_ms: 0.0,
+            ttfb_ms: 0.0,
+            request: Value::Null,
+            sent_session: sent_session.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn a_404_or_400_for_a_sent_session_is_a_verdict_on_it() {
+        assert_eq!(session_verdict(&answer(404, Some("s"))), Some("expired"));
+        assert_eq!(session_verdict(&answer(400, Some("s"))), Some("rejected"));
+        assert_eq!(session_verdict(&answer(404, None)), None, "no session was sent");
+        assert_eq!(session_verdict(&answer(200, Some("s"))), None);
+    }
+
+    #[test]
+    fn without_expect_an_answer_must_be_2xx_without_an_error() {
+        let ok = json!({ "status": 200, "result": {} });
+        assert_eq!(implicit_failure(&ok), None);
+        let expired = json!({ "status": 404, "session": "expired", "session_id": "s1" });
+        assert_eq!(
+            implicit_failure(&expired).unwrap(),
+            "session_expired: the server answered 404 for session s1"
+        );
+        let rejected = json!({ "status": 400, "session": "rejected", "body": "Bad Request" });
+        assert_eq!(
+            implicit_failure(&rejected).unwrap(),
+            "the server answered 400: Bad Request"
+        );
+        let error = json!({ "status": 200, "error": { "code": -32602, "message": "tool not found" } });
+        assert_eq!(
+            implicit_failure(&error).unwrap(),
+            "JSON-RPC error -32602: tool not found"
+        );
+        let five = json!({ "status": 503, "body": { "message": "busy" } });
+        assert_eq!(
+            implicit_failure(&five).unwrap(),
+            r#"the server answered 503: {"message":"busy"}"#
+        );
+    }
+}

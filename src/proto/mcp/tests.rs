@@ -476,6 +476,29 @@ async fn a_refused_initialize_keeps_nothing() {
 }
 
 #[tokio::test]
+async fn an_initialize_answer_without_a_session_header_opens_no_session() {
+    let mock = mock(|r| match r.rpc_method() {
+        "initialize" => {
+            let result =
+                json!({ "protocolVersion": "2025-11-25", "capabilities": {}, "serverInfo": { "name": "stateless" } });
+            json_response(200, &result_for(r, result))
+        }
+        "notifications/initialized" => accepted(),
+        _ => json_response(200, &result_for(r, json!({}))),
+    })
+    .await;
+    let mut client = client(&mock.url);
+    let answer = client.initialize("2025-11-25", json!({}), json!({})).await.unwrap();
+    assert_eq!(answer.status, 200);
+    assert_eq!(client.session_id(), None);
+    assert_eq!(client.protocol_version(), Some("2025-11-25"));
+    let later = client.request("tools/list", None).await.unwrap();
+    assert_eq!(later.sent_session, None);
+    assert_eq!(mock.received()[2].header("mcp-session-id"), None);
+    assert_eq!(mock.received()[2].header("mcp-protocol-version"), Some("2025-11-25"));
+}
+
+#[tokio::test]
 async fn a_404_is_an_answer() {
     let mock = mcp_server("2025-11-25", |_| text_response(404, "Not Found: Session not found")).await;
     let mut client = initialized(&mock).await;
