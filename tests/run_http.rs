@@ -259,3 +259,58 @@ async fn the_retry_window_cuts_an_attempt_that_hangs() {
     let error = client["error"].as_str().unwrap();
     assert!(error.contains("(still after 1 attempt within 500ms)"), "{error}");
 }
+
+#[tokio::test]
+async fn tags_choose_scenarios_and_fail_fast_stops_after_a_failure() {
+    let addr = support::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let passing = "clients:\n  main:\n    steps:\n      - http: { path: /ok }\n        expect: [ { $.status: 200 } ]\n";
+    let failing =
+        "clients:\n  main:\n    steps:\n      - http: { path: /status/500 }\n        expect: [ { $.status: 200 } ]\n";
+    scenario(dir.path(), "a-fails", &format!("tags: [smoke]\n{failing}"));
+    scenario(dir.path(), "b-passes", &format!("tags: [smoke, slow]\n{passing}"));
+    scenario(dir.path(), "c-passes", passing);
+    let runner = |args: &[&str]| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_runner"));
+        cmd.arg("run")
+            .arg(dir.path())
+            .args(["--set", &format!("base=http://{addr}"), "--progress", "never", "--out"])
+            .arg(dir.path().join("out"))
+            .args(args);
+        cmd
+    };
+    let ran = |output: &std::process::Output| -> Vec<String> {
+        text(&output.stdout)
+            .lines()
+            .filter(|l| l.contains(" passed") && !l.starts_with("run:"))
+            .map(|l| l.split(':').next().unwrap().to_string())
+            .collect()
+    };
+    let tagged = tokio::task::spawn_blocking({
+        let mut cmd = runner(&["--tag", "smoke", "--skip-tag", "slow"]);
+        move || cmd.output().unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(ran(&tagged), ["a-fails"]);
+    assert_eq!(tagged.status.code(), Some(1));
+    let fast = tokio::task::spawn_blocking({
+        let mut cmd = runner(&["--fail-fast"]);
+        move || cmd.output().unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(ran(&fast), ["a-fails"], "{}", text(&fast.stdout));
+    let all = tokio::task::spawn_blocking({
+        let mut cmd = runner(&[]);
+        move || cmd.output().unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(ran(&all), ["a-fails", "b-passes", "c-passes"]);
+    assert!(
+        text(&all.stdout).contains("run: 2/3 scenarios passed"),
+        "{}",
+        text(&all.stdout)
+    );
+}
