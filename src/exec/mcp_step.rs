@@ -85,7 +85,11 @@ impl Runner<'_> {
         let connection = self.connection(name).await?;
         let answer = deliver(&mut connection.client, &message).await?;
         let session = connection.client.session_id().map(str::to_string);
-        let verdict = session_verdict(&answer);
+        let verdict = match message {
+            // A server may refuse to let clients end sessions; that is an answer, not a failure.
+            Message::Close if answer.status == 405 => Some("termination_refused"),
+            _ => session_verdict(&answer),
+        };
         let resend =
             verdict == Some("expired") && policy == OnExpired::Reinitialize && !matches!(message, Message::Close);
         if !resend {
@@ -258,6 +262,9 @@ fn session_verdict(answer: &Answer) -> Option<&'static str> {
 /// What an MCP step without `expect` requires of its answer: a 2xx status and no JSON-RPC error.
 pub(super) fn implicit_failure(document: &Value) -> Option<String> {
     let status = document["status"].as_u64().unwrap_or(0);
+    if document["session"] == "termination_refused" {
+        return None;
+    }
     if document["session"] == "expired" {
         let id = document["session_id"].as_str().unwrap_or("?");
         return Some(format!("session_expired: the server answered 404 for session {id}"));
@@ -350,6 +357,8 @@ mod tests {
             implicit_failure(&error).unwrap(),
             "JSON-RPC error -32602: tool not found"
         );
+        let refused = json!({ "status": 405, "session": "termination_refused" });
+        assert_eq!(implicit_failure(&refused), None, "a server may refuse DELETE");
         let five = json!({ "status": 503, "body": { "message": "busy" } });
         assert_eq!(
             implicit_failure(&five).unwrap(),
