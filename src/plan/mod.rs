@@ -58,11 +58,6 @@ impl Plan {
     pub fn connection(&self, name: &str) -> Option<&ConnectionPlan> {
         self.connections.iter().find(|c| c.name == name)
     }
-
-    /// How many client instances the scenario starts.
-    pub fn instances(&self) -> u64 {
-        self.groups.iter().map(|g| g.count).sum()
-    }
 }
 
 /// The lab server a scenario asks for.

@@ -16,7 +16,7 @@ pub mod summary;
 pub mod transcript;
 
 pub use plan_tree::plan_tree;
-pub use progress::{Progress, ProgressMode, ProgressPrinter};
+pub use progress::{Progress, ProgressMode};
 pub use reporter::drive;
 pub use summary::{run_summary, scenario_summary};
 pub use transcript::{Transcript, TranscriptRouter};

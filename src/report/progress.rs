@@ -157,14 +157,6 @@ impl Progress {
         matches!(self.output, Output::Off)
     }
 
-    /// A handle to print other output without garbling the bars (see [`ProgressPrinter`]).
-    pub fn printer(&self) -> ProgressPrinter {
-        match &self.output {
-            Output::Bars(multi) => ProgressPrinter(Some(multi.clone())),
-            Output::Off | Output::Plain(_) => ProgressPrinter(None),
-        }
-    }
-
     /// Takes one event into account.
     pub fn handle(&mut self, event: &Event) {
         self.handle_at(event, Instant::now());
@@ -491,30 +483,6 @@ fn stderr_is_terminal() -> bool {
     io::stderr().is_terminal() && std::env::var_os("TERM").is_none_or(|term| term != "dumb")
 }
 
-/// Clones of a [`Progress`]'s display, to print other output while bars are drawn.
-#[derive(Clone, Debug)]
-pub struct ProgressPrinter(Option<MultiProgress>);
-
-impl ProgressPrinter {
-    /// Runs `f` (which may print to stdout or stderr) with the bars hidden, then redraws them.
-    pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
-        match &self.0 {
-            Some(multi) => multi.suspend(f),
-            None => f(),
-        }
-    }
-
-    /// Prints a line to stderr, above the bars when there are any.
-    pub fn eprintln(&self, line: &str) {
-        match &self.0 {
-            Some(multi) if !multi.is_hidden() => {
-                let _ = multi.println(line);
-            }
-            _ => eprintln!("{line}"),
-        }
-    }
-}
-
 /// Stderr as a terminal, whatever it is: for [`ProgressMode::Always`] when it does not look like
 /// one. Writes plain ANSI escapes; the width comes from `$COLUMNS` (80 without).
 #[derive(Debug)]
@@ -792,6 +760,5 @@ mod tests {
     fn progress_can_move_to_a_task() {
         fn send<T: Send>() {}
         send::<Progress>();
-        send::<ProgressPrinter>();
     }
 }

@@ -27,11 +27,6 @@ pub fn client_file_name(client: &ClientResult) -> String {
     format!("client_{}_{}.json", client.client_id, file_slug(&client.group))
 }
 
-/// Writes `client_<client_id>_<group>.json` (pretty JSON) into `dir`, creating `dir` if needed.
-pub fn write_client(dir: &Path, client: &ClientResult) -> io::Result<PathBuf> {
-    write_json(&dir.join(client_file_name(client)), client)
-}
-
 /// Writes `report.json` into `dir`: the whole scenario result and, at the top, a `summary` of its
 /// clients (`{passed, failed, total}`).
 pub fn write_report(dir: &Path, result: &ScenarioResult) -> io::Result<PathBuf> {
@@ -206,6 +201,12 @@ mod tests {
     use crate::exec::outcome::Status;
     use crate::report::fixtures::{client, scenario};
 
+    /// Writes one client's file the way a run writes them all; returns its path.
+    fn write_client(dir: &Path, client: &ClientResult) -> PathBuf {
+        write_clients(dir, std::slice::from_ref(client)).unwrap();
+        dir.join(client_file_name(client))
+    }
+
     fn files_in(dir: &Path) -> Vec<String> {
         let mut names: Vec<String> = fs::read_dir(dir)
             .unwrap()
@@ -257,7 +258,7 @@ mod tests {
     fn client_file_is_pretty_json_in_a_created_dir() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("results").join("heartbeat-20250304-050607");
-        let path = write_client(&dir, &client(2, "keeper", Status::Passed, None)).unwrap();
+        let path = write_client(&dir, &client(2, "keeper", Status::Passed, None));
         assert_eq!(path, dir.join("client_2_keeper.json"));
         let text = fs::read_to_string(&path).unwrap();
         assert!(text.starts_with("{\n  \"client_id\": 2,"), "{text}");
@@ -272,7 +273,7 @@ mod tests {
     #[test]
     fn group_names_are_slugged_in_client_file_names() {
         let tmp = tempfile::tempdir().unwrap();
-        let path = write_client(tmp.path(), &client(1, "../evil group", Status::Failed, Some("boom"))).unwrap();
+        let path = write_client(tmp.path(), &client(1, "../evil group", Status::Failed, Some("boom")));
         assert_eq!(path.parent(), Some(tmp.path()));
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         assert!(
@@ -348,7 +349,7 @@ mod tests {
                 let dir = dir.clone();
                 std::thread::spawn(move || {
                     for _ in 0..10 {
-                        write_client(&dir, &client(id, "workers", Status::Passed, None)).unwrap();
+                        write_client(&dir, &client(id, "workers", Status::Passed, None));
                     }
                 })
             })
