@@ -39,25 +39,30 @@ async fn every_mcp_example_passes_against_a_real_server() {
         ..McpOptions::default()
     };
     let addr = start_mcp(options).await;
-    let mut failures = Vec::new();
-    for file in &files {
+    // All at once: each example is its own process with its own sessions.
+    let runs = files.iter().map(|file| {
         let out = tempfile::tempdir().unwrap();
-        let output = tokio::time::timeout(
-            Duration::from_secs(60),
-            tokio::process::Command::new(env!("CARGO_BIN_EXE_runner"))
-                .arg("run")
-                .arg(file)
-                .arg("--set")
-                .arg(format!("mcp_url=http://{addr}/mcp"))
-                .arg("--out")
-                .arg(out.path())
-                .arg("--progress")
-                .arg("never")
-                .output(),
-        )
-        .await
-        .expect("the example ends")
-        .unwrap();
+        let run = tokio::process::Command::new(env!("CARGO_BIN_EXE_runner"))
+            .arg("run")
+            .arg(file)
+            .arg("--set")
+            .arg(format!("mcp_url=http://{addr}/mcp"))
+            .arg("--out")
+            .arg(out.path())
+            .arg("--progress")
+            .arg("never")
+            .output();
+        async move {
+            let output = tokio::time::timeout(Duration::from_secs(60), run)
+                .await
+                .expect("the example ends")
+                .unwrap();
+            drop(out);
+            (file, output)
+        }
+    });
+    let mut failures = Vec::new();
+    for (file, output) in futures_util::future::join_all(runs).await {
         if output.status.code() != Some(0) {
             failures.push(format!(
                 "{}: exit {:?}\n{}{}",

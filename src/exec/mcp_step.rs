@@ -107,11 +107,13 @@ impl Runner<'_> {
             .ok_or_else(|| Miss::Failed("the session expired and there is no `initialize` to repeat".into()))?;
         connection.client.forget();
         let reopened = open(&mut connection.client, &handshake).await?;
+        let opened = Opened::of(&connection.client);
+        self.exchange(step, name, &reopened, opened.id.as_deref(), None);
         if reopened.result.is_none() {
             let reason = format!("the session expired, and `initialize` again got {}", reopened.status);
             return Err(Miss::Failed(reason));
         }
-        let opened = Opened::of(&connection.client);
+        let connection = self.connection(name).await?;
         let answer = deliver(&mut connection.client, &message).await?;
         let session = connection.client.session_id().map(str::to_string);
         self.state.mcp.opened(opened);
