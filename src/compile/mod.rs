@@ -21,7 +21,6 @@ use crate::plan::{Plan, StepPlan, TemplateEngine};
 use crate::source::{Pos, Source};
 use crate::spec::{Scenario, Spanned, Step};
 
-pub use durations::parse_duration;
 use scope::{Phase, Scope};
 
 /// What the compiler reads from the world: the environment that `env.*` templates see.

@@ -61,6 +61,7 @@ pub async fn run(
         iteration: None,
         clients,
         http: None,
+        http_connections: Default::default(),
         mcp: Default::default(),
     };
     state.saved.extend(shared.before_saved().clone());

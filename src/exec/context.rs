@@ -77,6 +77,15 @@ impl Shared {
     }
 }
 
+/// An HTTP connection as one client sees it: its templates rendered.
+#[derive(Debug, Clone)]
+pub struct RenderedHttp {
+    /// `base_url`.
+    pub base: String,
+    /// The connection's headers.
+    pub headers: Vec<(String, String)>,
+}
+
 /// One client instance's own state.
 pub struct ClientState {
     /// Who it is.
@@ -95,6 +104,8 @@ pub struct ClientState {
     pub clients: Option<Value>,
     /// Its HTTP client, its own connection pool: made by the first `http` step.
     pub http: Option<reqwest::Client>,
+    /// Its HTTP connections' base URL and headers, rendered on first use.
+    pub http_connections: BTreeMap<String, RenderedHttp>,
     /// Its MCP sessions, by connection name.
     pub mcp: super::session::Sessions,
 }
@@ -167,7 +178,7 @@ impl ClientState {
             DurationPlan::Fixed(d) => Ok(*d),
             DurationPlan::Template(t) => {
                 let text = self.render_text(shared, &ValuePlan::Template(t.clone()))?;
-                crate::compile::parse_duration(&text).map_err(|e| format!("`{}` renders to {}", t.source, e.message))
+                crate::plan::parse_duration(&text).map_err(|e| format!("`{}` renders to {}", t.source, e.message))
             }
         }
     }

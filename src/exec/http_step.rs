@@ -4,9 +4,10 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use super::context::RenderedHttp;
 use super::event::{Event, Exchange};
 use super::step::{Miss, Runner};
-use crate::plan::{Action, Body, ConnectionKind, StepPlan, ValuePlan};
+use crate::plan::{Action, Body, ConnectionKind, HttpConnectionPlan, StepPlan, ValuePlan};
 use crate::proto::http::{self, Request};
 
 /// Deadline of an `http` step whose step and connection set none.
@@ -30,20 +31,19 @@ impl Runner<'_> {
         else {
             unreachable!("called for http steps only");
         };
-        let render = |v: &ValuePlan| self.state.render_text(self.shared, v).map_err(Miss::Failed);
-        let connection = connection.as_deref().and_then(|name| self.shared.plan.connection(name));
-        let (base, mut all_headers, connection_timeout, connect_timeout) = match connection.map(|c| &c.kind) {
-            Some(ConnectionKind::Http(c)) => {
-                let base = render(&c.base_url)?;
-                let headers = c
-                    .headers
-                    .iter()
-                    .map(|(k, v)| Ok((k.clone(), render(v)?)))
-                    .collect::<Result<Vec<_>, Miss>>()?;
-                (Some(base), headers, Some(c.timeout), c.connect_timeout)
+        let (base, mut all_headers, connection_timeout, connect_timeout) = match connection.as_deref() {
+            Some(name) => {
+                let (plan, rendered) = self.http_connection(name)?;
+                (
+                    Some(rendered.base),
+                    rendered.headers,
+                    Some(plan.timeout),
+                    plan.connect_timeout,
+                )
             }
-            _ => (None, Vec::new(), None, DEFAULT_CONNECT_TIMEOUT),
+            None => (None, Vec::new(), None, DEFAULT_CONNECT_TIMEOUT),
         };
+        let render = |v: &ValuePlan| self.state.render_text(self.shared, v).map_err(Miss::Failed);
         let masked = all_headers.len();
         let target = render(target)?;
         let url = match (is_path, base) {
@@ -89,6 +89,29 @@ impl Runner<'_> {
             },
         })));
         answer.map_err(|f| Miss::Failed(f.to_string()))
+    }
+}
+
+impl Runner<'_> {
+    /// An HTTP connection's plan and its base URL and headers, rendered once per client: their
+    /// templates see only `vars`, `env`, `run` and `client`, which do not change while it runs.
+    fn http_connection(&mut self, name: &str) -> Result<(&HttpConnectionPlan, RenderedHttp), Miss> {
+        let Some(ConnectionKind::Http(plan)) = self.shared.plan.connection(name).map(|c| &c.kind) else {
+            return Err(Miss::Failed(format!("`{name}` is not an HTTP connection")));
+        };
+        if let Some(rendered) = self.state.http_connections.get(name) {
+            return Ok((plan, rendered.clone()));
+        }
+        let render = |v: &ValuePlan| self.state.render_text(self.shared, v).map_err(Miss::Failed);
+        let base = render(&plan.base_url)?;
+        let headers = plan
+            .headers
+            .iter()
+            .map(|(k, v)| Ok((k.clone(), render(v)?)))
+            .collect::<Result<Vec<_>, Miss>>()?;
+        let rendered = RenderedHttp { base, headers };
+        self.state.http_connections.insert(name.to_string(), rendered.clone());
+        Ok((plan, rendered))
     }
 }
 

@@ -110,7 +110,8 @@ impl LatencyRecorder {
     }
 
     /// Bytes the recorder holds on the heap (approximately: the allocator adds its own).
-    pub fn heap_bytes(&self) -> usize {
+    #[cfg(test)]
+    fn heap_bytes(&self) -> usize {
         let entries = self.steps.capacity() * std::mem::size_of::<(Box<str>, Samples)>();
         let samples: usize = self
             .steps

@@ -214,11 +214,13 @@ impl Runner<'_> {
             &step.name,
             std::time::Duration::from_secs_f64(answer.elapsed_ms / 1000.0),
         );
+        // The client was built with the rendered URL; no need to render it again per call.
         let url = self
-            .mcp_plan(connection)
-            .ok()
-            .and_then(|p| self.render_text(&p.url).ok())
-            .unwrap_or_default();
+            .state
+            .mcp
+            .by_connection
+            .get(connection)
+            .map(|c| c.client.url().to_string());
         self.shared.emit(Event::Exchange(Box::new(Exchange {
             actor: self.state.actor.clone(),
             step: step.name.as_str().into(),

@@ -6,6 +6,7 @@
 
 mod assertion;
 mod connection;
+mod duration;
 mod step;
 mod template;
 mod value;
@@ -19,6 +20,7 @@ pub use assertion::{AssertionPlan, Check, JsonPath, Save, SaveFrom};
 pub use connection::{
     ClientInfoPlan, ConnectionKind, ConnectionPlan, HttpConnectionPlan, McpConnectionPlan, SqlConnectionPlan,
 };
+pub use duration::{DurationError, parse_duration};
 pub use step::{Action, Body, RepeatPlan, RetryPlan, StepPlan};
 pub use template::{Template, TemplateEngine};
 pub use value::{DurationPlan, Resolved, ValuePlan};

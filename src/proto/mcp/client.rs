@@ -53,6 +53,11 @@ impl McpClient {
         }
     }
 
+    /// The endpoint it talks to.
+    pub fn url(&self) -> &str {
+        &self.settings.url
+    }
+
     /// The `Mcp-Session-Id` the server assigned, if any.
     pub fn session_id(&self) -> Option<&str> {
         self.session.as_deref()
