@@ -8,9 +8,7 @@
 #[allow(dead_code)]
 #[path = "../tests/support/mcp.rs"]
 mod mcp;
-
-use std::process::Command;
-use std::time::Instant;
+mod support;
 
 fn main() {
     let calls: u64 = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(2_000);
@@ -24,25 +22,14 @@ fn main() {
         ),
     )
     .expect("the scenario file");
-    let out = dir.path().join("out");
-    let started = Instant::now();
-    let output = Command::new(env!("CARGO_BIN_EXE_runner"))
-        .args(["run", "--progress", "never", "--out"])
-        .arg(&out)
-        .arg(&scenario)
-        .output()
-        .expect("the runner runs");
-    let elapsed = started.elapsed();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stdout));
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).expect("report.json")).expect("JSON");
+    let (elapsed, report) = support::run(&scenario, &dir.path().join("out"));
     let echo = &report["latency"]["echo"];
     println!(
         "calls: {calls}, wall: {:.2}s ({:.0} µs per call, process start and handshake included), step latency p50 {:.0} µs, p99 {:.0} µs",
         elapsed.as_secs_f64(),
         elapsed.as_secs_f64() * 1e6 / calls as f64,
-        echo["p50_ms"].as_f64().unwrap_or(0.0) * 1000.0,
-        echo["p99_ms"].as_f64().unwrap_or(0.0) * 1000.0,
+        support::micros(echo, "p50_ms"),
+        support::micros(echo, "p99_ms"),
     );
 }
 

@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 use super::{EXIT_FAILED, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, VarArgs, compile_all, print, report};
 use crate::diagnostic::Diagnostic;
 use crate::exec::{Run, ScenarioResult, Status, run_scenario};
-use crate::plan::{Plan, StepPlan};
+use crate::plan::Plan;
 use crate::report::{
     Progress, ProgressMode, Transcript, TranscriptRouter, drive, results, run_summary, scenario_summary,
 };
@@ -54,7 +54,7 @@ pub fn run(args: RunArgs) -> u8 {
         eprintln!("error: no scenario to run (every one was filtered out by --tag / --skip-tag)");
         return EXIT_INVALID;
     }
-    let problems = not_runnable(&plans);
+    let problems = same_names(&plans);
     if !problems.is_empty() {
         return report(&problems);
     }
@@ -74,21 +74,10 @@ fn selected(plan: &Plan, args: &RunArgs) -> bool {
     (args.tag.is_empty() || has(&args.tag)) && !has(&args.skip_tag)
 }
 
-/// Scenarios this build cannot run, and two scenarios with one name (their reports would mix).
-fn not_runnable(plans: &[Plan]) -> Vec<Diagnostic> {
+/// Two scenarios with one name: their reports would mix.
+fn same_names(plans: &[Plan]) -> Vec<Diagnostic> {
     let mut problems = Vec::new();
     for (i, plan) in plans.iter().enumerate() {
-        if let Some(step) = first_unsupported(plan) {
-            problems.push(Diagnostic::for_path(
-                &plan.path,
-                format!(
-                    "{}:{}: this build of runner cannot run `{}` steps yet; it runs MCP steps, `http`, `wait`, `repeat`, `barrier`, `set`, `check` and `group`",
-                    plan.path.display(),
-                    step.at,
-                    step.action.key()
-                ),
-            ));
-        }
         if plans[..i].iter().any(|p| p.name == plan.name) {
             problems.push(Diagnostic::for_path(
                 &plan.path,
@@ -100,21 +89,6 @@ fn not_runnable(plans: &[Plan]) -> Vec<Diagnostic> {
         }
     }
     problems
-}
-
-fn first_unsupported(plan: &Plan) -> Option<&StepPlan> {
-    fn find(steps: &[StepPlan]) -> Option<&StepPlan> {
-        steps.iter().find_map(|s| match &s.action {
-            crate::plan::Action::Repeat { steps, .. } | crate::plan::Action::Group { steps } => find(steps),
-            crate::plan::Action::Sql { .. } => Some(s),
-            _ => None,
-        })
-    }
-    let groups = plan.groups.iter().map(|g| &g.steps[..]);
-    [&plan.before[..], &plan.after[..]]
-        .into_iter()
-        .chain(groups)
-        .find_map(find)
 }
 
 async fn run_all(plans: Vec<Plan>, args: &RunArgs) -> u8 {

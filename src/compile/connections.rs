@@ -5,6 +5,7 @@ use std::time::Duration;
 use super::Compiler;
 use super::durations::Zero;
 use super::scope::{Phase, Scope};
+use super::templates::is_template;
 use crate::plan::{
     ClientInfoPlan, ConnectionKind, ConnectionPlan, HttpConnectionPlan, McpConnectionPlan, SqlConnectionPlan, ValuePlan,
 };
@@ -54,7 +55,7 @@ impl Compiler<'_> {
                 timeout: self.fixed_duration(c.timeout.as_ref(), REQUEST_TIMEOUT, Zero::Refused),
             }),
             Connection::Sql(c) => ConnectionKind::Sql(SqlConnectionPlan {
-                url: self.text(&c.url, scope),
+                url: self.sql_url(&c.url, scope),
                 pool_size: match &c.pool_size {
                     Some(n) if n.value == 0 => {
                         self.error(n.at, "`pool_size` must be at least 1");
@@ -67,6 +68,35 @@ impl Compiler<'_> {
                 timeout: self.fixed_duration(c.timeout.as_ref(), REQUEST_TIMEOUT, Zero::Refused),
             }),
         }
+    }
+
+    /// A database URL. One known now (no template, or one that reads only `vars` and `env`) is
+    /// checked now, so that `validate` catches a wrong scheme or `sslmode` at its place.
+    fn sql_url(&mut self, url: &Text, scope: &Scope) -> ValuePlan {
+        let (plan, known) = match is_template(&url.value) {
+            false => (self.text(url, scope), Some(url.value.clone())),
+            true => match self.template(url, scope) {
+                Some(compiled) => {
+                    let plan = ValuePlan::Template(compiled.template);
+                    let known = match compiled.fixed {
+                        true => self.render_fixed(&plan, url.at).map(|v| match v {
+                            serde_json::Value::String(s) => s,
+                            other => other.to_string(),
+                        }),
+                        false => None,
+                    };
+                    (plan, known)
+                }
+                None => (ValuePlan::Literal(serde_json::Value::Null), None),
+            },
+        };
+        if let Some(Err(e)) = known.map(|u| crate::proto::sql::Target::parse(&u)) {
+            match is_template(&url.value) {
+                true => self.error(url.at, format!("this template renders to an {e}")),
+                false => self.error(url.at, e.to_string()),
+            };
+        }
+        plan
     }
 
     pub(super) fn headers(&mut self, headers: &Entries<Text>, scope: &Scope) -> Vec<(String, ValuePlan)> {

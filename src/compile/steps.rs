@@ -9,7 +9,7 @@ use super::groups::Owner;
 use super::names::step_name;
 use super::scope::{RESERVED, SESSION_NAMES, Scope};
 use super::templates::is_template;
-use crate::plan::{Action, Body, DurationPlan, RepeatPlan, RetryPlan, StepPlan, ValuePlan};
+use crate::plan::{Action, Body, DurationPlan, RepeatPlan, RetryPlan, SqlQuery, StepPlan, ValuePlan};
 use crate::spec::{HttpStep, Name, Node, Repeat, Spanned, Step, StepKind};
 
 /// The HTTP methods an `http` step may use.
@@ -279,7 +279,7 @@ impl Compiler<'_> {
         }
         Action::Sql {
             connection: self.resolve_connection(named, "sql", "sql", at).unwrap_or_default(),
-            query: query.value.clone(),
+            query: SqlQuery::new(query.value.clone(), self.source, query.at),
             params: params.iter().map(|p| self.value(p, scope)).collect(),
         }
     }

@@ -11,6 +11,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
 use super::barrier::Barriers;
+use super::databases::Databases;
 use super::event::{Actor, Event};
 use crate::plan::{DurationPlan, Plan, ValuePlan};
 
@@ -28,6 +29,8 @@ pub struct Shared {
     pub cancel: CancellationToken,
     /// The scenario's barriers.
     pub barriers: Barriers,
+    /// The scenario's database pools.
+    pub databases: Databases,
     /// When the scenario started.
     pub started: tokio::time::Instant,
     /// What `before:` saved, which every client and `after:` starts with.
@@ -51,6 +54,7 @@ impl Shared {
         Self {
             scenario: plan.name.as_str().into(),
             barriers: Barriers::new(&plan.barriers),
+            databases: Databases::default(),
             plan,
             globals,
             events,

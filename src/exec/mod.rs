@@ -5,6 +5,7 @@
 mod barrier;
 mod client;
 mod context;
+mod databases;
 pub mod event;
 mod http_step;
 pub mod latency;
@@ -13,6 +14,7 @@ pub mod outcome;
 mod repeat;
 mod scenario;
 mod session;
+mod sql_step;
 mod step;
 
 use std::collections::BTreeMap;

@@ -182,7 +182,7 @@ impl Runner<'_> {
         let cancel = self.shared.cancel.clone();
         let action = self.act(step, deadline);
         let document = match deadline {
-            Some(limit) if !matches!(step.action, Action::Barrier { .. }) => tokio::select! {
+            Some(limit) if !step.action.keeps_own_deadline() => tokio::select! {
                 r = tokio::time::timeout(limit, action) => r.unwrap_or_else(|_| {
                     Err(Miss::Failed(format!("timed out after {}", humantime::format_duration(limit))))
                 }),
@@ -280,6 +280,7 @@ impl Runner<'_> {
                 }
             }
             Action::Http { .. } => self.http(step, deadline).await.map(Some),
+            Action::Sql { .. } => self.sql(step, deadline).await.map(Some),
             Action::Initialize { .. }
             | Action::Call { .. }
             | Action::Request { .. }
@@ -287,10 +288,6 @@ impl Runner<'_> {
             | Action::Close { .. }
             | Action::Forget { .. } => self.mcp(step).await,
             Action::Group { .. } | Action::Repeat { .. } => unreachable!("nested steps are run by `step`"),
-            other => Err(Miss::Failed(format!(
-                "`{}` steps cannot run in this build yet",
-                other.key()
-            ))),
         }
     }
 }

@@ -7,6 +7,7 @@
 mod assertion;
 mod connection;
 mod duration;
+mod sql;
 mod step;
 mod template;
 mod value;
@@ -21,6 +22,7 @@ pub use connection::{
     ClientInfoPlan, ConnectionKind, ConnectionPlan, HttpConnectionPlan, McpConnectionPlan, SqlConnectionPlan,
 };
 pub use duration::{DurationError, parse_duration};
+pub use sql::SqlQuery;
 pub use step::{Action, Body, RepeatPlan, RetryPlan, StepPlan};
 pub use template::{Template, TemplateEngine};
 pub use value::{DurationPlan, Resolved, ValuePlan};

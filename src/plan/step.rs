@@ -102,7 +102,7 @@ pub enum Action {
         /// The SQL connection.
         connection: String,
         /// The query text, sent as written.
-        query: String,
+        query: super::SqlQuery,
         /// Bound parameters.
         params: Vec<ValuePlan>,
     },
@@ -173,6 +173,12 @@ impl Action {
                 | Action::Close { .. }
                 | Action::Forget { .. }
         )
+    }
+
+    /// True for the steps that enforce their deadline themselves: a barrier releases its
+    /// waiters with a reason, and a query past its deadline is cancelled on the server.
+    pub fn keeps_own_deadline(&self) -> bool {
+        matches!(self, Action::Barrier { .. } | Action::Sql { .. })
     }
 }
 

@@ -147,7 +147,7 @@ impl Tree<'_> {
                 query,
                 params,
             } => {
-                let query = query.split_whitespace().collect::<Vec<_>>().join(" ");
+                let query = query.text.split_whitespace().collect::<Vec<_>>().join(" ");
                 format!("sql on {connection}: {query} ({} params)", params.len())
             }
             Action::Wait { duration: d } => format!("wait {}", duration(d)),

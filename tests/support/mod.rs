@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod mcp;
+pub mod pg;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

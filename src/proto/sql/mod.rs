@@ -1,0 +1,137 @@
+//! SQL over a pooled connection: PostgreSQL (tokio-postgres) and SQLite (rusqlite).
+//!
+//! A [`Database`] is opened once per connection of a scenario and shared by all its client
+//! instances. A query's values are always bound as parameters, never spliced into its text; its
+//! rows come back as JSON objects in column order. Each backend keeps the query under its
+//! deadline itself, so that a query past it is cancelled on the server, not merely abandoned.
+
+mod exact;
+mod pg_param;
+mod pg_wrap;
+mod postgres;
+mod sqlite;
+mod target;
+
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+pub use target::Target;
+
+/// How a connection's pool is set up.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Connections in the pool.
+    pub pool_size: u32,
+    /// Deadline for opening one connection.
+    pub connect_timeout: Duration,
+}
+
+/// What a statement gave back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    /// Column names, in order (empty for a statement without rows).
+    pub columns: Vec<String>,
+    /// One object per row, keys in column order.
+    pub rows: Vec<Map<String, Value>>,
+    /// Rows returned, or rows changed by a statement without rows (INSERT, UPDATE, DELETE; 0 for
+    /// DDL).
+    pub row_count: u64,
+}
+
+/// Column names made unique, so that each value has its own key in a row's object: a repeated
+/// name gets `_2`, `_3`, … (`SELECT 1, 2` has two columns named `?column?`).
+fn unique_names(columns: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for column in columns {
+        let mut name = column.clone();
+        let mut n = 1;
+        while names.contains(&name) {
+            n += 1;
+            name = format!("{column}_{n}");
+        }
+        names.push(name);
+    }
+    names
+}
+
+/// Why a statement did not run. Messages never hold the URL's password.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SqlError {
+    /// The URL is not one we can use.
+    #[error("invalid database URL: {0}")]
+    Url(String),
+    /// No connection could be opened (refused, unreachable, TLS).
+    #[error("cannot connect: {0}")]
+    Connect(String),
+    /// The server refused the credentials (or the role).
+    #[error("authentication failed: {0}")]
+    Auth(String),
+    /// The database named in the URL does not exist.
+    #[error("database missing: {0}")]
+    NoDatabase(String),
+    /// The server rejected or failed the statement.
+    #[error("{message}{}", code.as_ref().map(|c| format!(" (SQLSTATE {c})")).unwrap_or_default())]
+    Query {
+        /// The server's message.
+        message: String,
+        /// The SQLSTATE, for PostgreSQL.
+        code: Option<String>,
+        /// 1-based character position in the query text as given, when the server names one.
+        position: Option<usize>,
+    },
+    /// A parameter's value cannot be bound to its placeholder.
+    #[error("parameter {index}: {message}")]
+    Bind {
+        /// 1-based.
+        index: usize,
+        /// What does not fit.
+        message: String,
+    },
+    /// The statement outlived its deadline.
+    #[error("query timed out after {}{}", humantime::format_duration(*after), if *cancelled { "; cancelled on the server" } else { "" })]
+    Timeout {
+        /// The deadline.
+        after: Duration,
+        /// Whether the server confirmed the cancellation.
+        cancelled: bool,
+    },
+}
+
+/// One connection's pool.
+pub enum Database {
+    /// PostgreSQL.
+    Postgres(postgres::Pool),
+    /// SQLite.
+    Sqlite(sqlite::Pool),
+}
+
+impl Database {
+    /// Sets up the pool; connections open on first use.
+    pub fn open(target: Target, options: Options) -> Result<Self, SqlError> {
+        Ok(match target {
+            Target::Postgres(target) => Self::Postgres(postgres::Pool::new(*target, options)?),
+            Target::Sqlite(location) => Self::Sqlite(sqlite::Pool::new(location, options)),
+        })
+    }
+
+    /// Runs one statement with its parameters (`$1`… in PostgreSQL, `?1`/`$1`/`?` in SQLite),
+    /// waiting for a connection, opening it, and running within `deadline` in all.
+    pub async fn query(&self, sql: &str, params: &[Value], deadline: Duration) -> Result<Answer, SqlError> {
+        match self {
+            Self::Postgres(pool) => pool.query(sql, params, deadline).await,
+            Self::Sqlite(pool) => pool.query(sql, params, deadline).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unique_names;
+
+    #[test]
+    fn repeated_column_names_are_numbered() {
+        let names = unique_names(["a", "a", "?column?", "a_2", "?column?"].map(String::from));
+        assert_eq!(names, ["a", "a_2", "?column?", "a_2_2", "?column?_2"]);
+    }
+}
