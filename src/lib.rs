@@ -13,6 +13,7 @@ pub mod compile;
 pub mod diagnostic;
 pub mod exec;
 pub mod json;
+pub mod lab;
 pub mod load;
 pub mod plan;
 pub mod proto;

@@ -1,6 +1,8 @@
 //! The command line: argument parsing and wiring of the pipeline stages, nothing else.
 
+mod lab;
 mod run;
+mod run_lab;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -65,6 +67,8 @@ enum Command {
     },
     /// Print the JSON Schema (draft 2020-12) of scenario files.
     Schema,
+    /// Serve the reference MCP server, which records every session's life in a database.
+    Lab(lab::LabArgs),
 }
 
 /// Variable overrides, shared by every command that loads scenarios.
@@ -97,6 +101,7 @@ impl Cli {
             Some(Command::Validate { paths, vars }) => validate(&paths, &vars),
             Some(Command::Plan { file, format, vars }) => plan(file, format, &vars),
             Some(Command::Schema) => print(&schema_text()),
+            Some(Command::Lab(args)) => lab::lab(args),
         };
         ExitCode::from(code)
     }
@@ -109,7 +114,7 @@ pub fn schema_text() -> String {
     text
 }
 
-fn overrides(vars: &VarArgs) -> Result<Overrides, Vec<Diagnostic>> {
+fn overrides(vars: &VarArgs, supplied: &[(&str, String)]) -> Result<Overrides, Vec<Diagnostic>> {
     let mut overrides = Overrides::default();
     let mut problems = Vec::new();
     for file in &vars.files {
@@ -122,6 +127,9 @@ fn overrides(vars: &VarArgs) -> Result<Overrides, Vec<Diagnostic>> {
             problems.push(Diagnostic::for_path(std::path::Path::new("--set"), message));
         }
     }
+    for (name, value) in supplied {
+        overrides.add_supplied(name, value);
+    }
     if problems.is_empty() {
         Ok(overrides)
     } else {
@@ -131,7 +139,16 @@ fn overrides(vars: &VarArgs) -> Result<Overrides, Vec<Diagnostic>> {
 
 /// Loads and compiles every scenario behind `paths`: the plans, and the problems of the rest.
 pub(crate) fn compile_all(paths: &[PathBuf], vars: &VarArgs) -> (Vec<Plan>, Vec<Diagnostic>) {
-    let overrides = match overrides(vars) {
+    compile_with(paths, vars, &[])
+}
+
+/// [`compile_all`], with values the runner supplies for variables the scenarios declare.
+pub(crate) fn compile_with(
+    paths: &[PathBuf],
+    vars: &VarArgs,
+    supplied: &[(&str, String)],
+) -> (Vec<Plan>, Vec<Diagnostic>) {
+    let overrides = match overrides(vars, supplied) {
         Ok(o) => o,
         Err(problems) => return (Vec::new(), problems),
     };

@@ -7,10 +7,14 @@ use clap::Args;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::{EXIT_FAILED, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, VarArgs, compile_all, print, report};
+use super::{
+    EXIT_FAILED, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, VarArgs, compile_all, compile_with, print, report, run_lab,
+};
 use crate::diagnostic::Diagnostic;
 use crate::exec::{Run, ScenarioResult, Status, run_scenario};
+use crate::lab::Lab;
 use crate::plan::Plan;
+use crate::report::transcript::mask_url;
 use crate::report::{
     Progress, ProgressMode, Transcript, TranscriptRouter, drive, results, run_summary, scenario_summary,
 };
@@ -41,6 +45,14 @@ pub struct RunArgs {
     /// Stop after the first scenario that fails.
     #[arg(long)]
     fail_fast: bool,
+    /// Start the built-in lab server for this run, configured by the scenarios' `lab:` blocks,
+    /// and point the variables `mcp_url`, `api_url` and `database_url` at it (`--set` wins).
+    #[arg(long)]
+    lab: bool,
+    /// The lab's store (`postgres://…` or `sqlite://PATH`); default: an SQLite file in the
+    /// results folder.
+    #[arg(long, value_name = "URL", requires = "lab")]
+    lab_database: Option<String>,
 }
 
 /// Runs the scenarios behind the paths; returns the exit code.
@@ -65,7 +77,44 @@ pub fn run(args: RunArgs) -> u8 {
             return EXIT_FAILED;
         }
     };
-    runtime.block_on(run_all(plans, &args))
+    if !args.lab {
+        return runtime.block_on(run_all(plans, &args));
+    }
+    let (lab, plans) = match runtime.block_on(with_lab(&plans, &args)) {
+        Ok(started) => started,
+        Err(code) => return code,
+    };
+    let code = runtime.block_on(run_all(plans, &args));
+    match runtime.block_on(lab.shutdown()) {
+        Ok(_) => code,
+        Err(e) => {
+            eprintln!("error: the lab's store could not record its shutdown: {e}");
+            code.max(EXIT_FAILED)
+        }
+    }
+}
+
+/// Starts the lab the scenarios ask for and compiles them again with its URLs; on failure, the
+/// exit code.
+async fn with_lab(plans: &[Plan], args: &RunArgs) -> Result<(Lab, Vec<Plan>), u8> {
+    let database = run_lab::database(args.lab_database.as_deref(), args.out.as_deref()).map_err(|e| {
+        eprintln!("error: cannot make the lab's store: {e}");
+        EXIT_FAILED
+    })?;
+    let settings = run_lab::settings(plans, database).map_err(|problems| report(&problems))?;
+    let (lab, supplied) = run_lab::start(settings).await.map_err(|e| {
+        eprintln!("error: cannot start the lab: {e}");
+        EXIT_FAILED
+    })?;
+    if !args.quiet {
+        eprintln!("lab: {} (store: {})", lab.mcp_url(), mask_url(lab.database_url()));
+    }
+    let (plans, diagnostics) = compile_with(&args.paths, &args.vars, &supplied);
+    if !diagnostics.is_empty() {
+        let _ = lab.shutdown().await;
+        return Err(report(&diagnostics));
+    }
+    Ok((lab, plans.into_iter().filter(|p| selected(p, args)).collect()))
 }
 
 /// `--tag` keeps scenarios with any of its tags; `--skip-tag` drops those with any of its.

@@ -78,7 +78,7 @@ fn unused_overrides(overrides: &Overrides, scenarios: &[Loaded], used: &HashSet<
                         .maybe_help(help),
                 );
             }
-            Origin::File(..) => {}
+            Origin::File(..) | Origin::Runner => {}
             Origin::CommandLine => {
                 problems.push(Diagnostic::for_path(std::path::Path::new("--set"), message).maybe_help(help));
             }

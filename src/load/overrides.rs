@@ -31,6 +31,9 @@ pub enum Origin {
     File(Arc<Source>, Spanned<String>),
     /// The command line.
     CommandLine,
+    /// The runner itself (`--lab` points `mcp_url` and the like at the lab it started): applied
+    /// where a scenario declares the name, ignored elsewhere, and beaten by `--set`.
+    Runner,
 }
 
 impl Overrides {
@@ -64,6 +67,25 @@ impl Overrides {
             origin: Origin::CommandLine,
         });
         Ok(())
+    }
+
+    /// Adds a value the runner supplies, applying after every vars file and before `--set`.
+    pub fn add_supplied(&mut self, name: &str, value: &str) {
+        let at = self
+            .entries
+            .iter()
+            .position(|o| matches!(o.origin, Origin::CommandLine))
+            .unwrap_or(self.entries.len());
+        let value = Spanned::new(Node::String(value.to_string()), Default::default());
+        let origin = Origin::Runner;
+        self.entries.insert(
+            at,
+            Override {
+                name: name.to_string(),
+                value,
+                origin,
+            },
+        );
     }
 
     /// The overrides in the order they apply.
@@ -119,6 +141,18 @@ mod tests {
         assert_eq!(
             o.iter().next().unwrap().value.value,
             Node::String("http://x/?a=b".into())
+        );
+    }
+
+    #[test]
+    fn supplied_values_lose_to_set() {
+        let mut o = Overrides::default();
+        o.add_assignment("mcp_url=from-set").unwrap();
+        o.add_supplied("mcp_url", "from-lab");
+        let order: Vec<_> = o.iter().map(|e| e.value.value.clone()).collect();
+        assert_eq!(
+            order,
+            [Node::String("from-lab".into()), Node::String("from-set".into())]
         );
     }
 }

@@ -1,0 +1,175 @@
+//! `runner run --lab` and `runner lab` through the real binary.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::Duration;
+
+use support::pg::Schema;
+
+fn example(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples").join(name)
+}
+
+async fn runner(args: &[&str], cwd: &Path) -> Output {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_runner"));
+    cmd.current_dir(cwd).args(args).kill_on_drop(true);
+    tokio::time::timeout(Duration::from_secs(60), cmd.output())
+        .await
+        .expect("the run ends within 60s")
+        .unwrap()
+}
+
+fn console(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr)
+}
+
+#[tokio::test]
+async fn a_scenario_runs_against_the_lab_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = example("lab-session.yaml");
+    let output = runner(
+        &[
+            "run",
+            file.to_str().unwrap(),
+            "--lab",
+            "--out",
+            "out",
+            "--progress",
+            "never",
+        ],
+        dir.path(),
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(0), "{}", console(&output));
+    assert!(
+        dir.path().join("out/lab.db").exists(),
+        "the lab's store is in the results folder"
+    );
+    assert!(
+        console(&output).contains("lab: http://127.0.0.1:"),
+        "{}",
+        console(&output)
+    );
+}
+
+#[tokio::test]
+async fn a_scenario_runs_against_the_lab_on_postgres() {
+    let schema = Schema::create().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = example("lab-session.yaml");
+    let args = [
+        "run",
+        file.to_str().unwrap(),
+        "--lab",
+        "--lab-database",
+        schema.url(),
+        "--out",
+        "out",
+        "--progress",
+        "never",
+    ];
+    let output = runner(&args, dir.path()).await;
+    assert_eq!(output.status.code(), Some(0), "{}", console(&output));
+    let rows = schema.query("SELECT status, disconnect_reason FROM mcp_sessions").await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].get::<_, String>(1), "client_delete");
+}
+
+#[tokio::test]
+async fn the_lab_block_sets_the_idle_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = example("lab-block.yaml");
+    let args = [
+        "run",
+        file.to_str().unwrap(),
+        "--lab",
+        "--set",
+        "session_timeout=1s",
+        "--set",
+        "cleanup_interval=200ms",
+        "--progress",
+        "never",
+    ];
+    let output = runner(&args, dir.path()).await;
+    assert_eq!(output.status.code(), Some(0), "{}", console(&output));
+}
+
+#[tokio::test]
+async fn scenarios_that_want_different_labs_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, timeout) in [("a", "1m"), ("b", "2m")] {
+        std::fs::write(
+            dir.path().join(format!("{name}.yaml")),
+            format!("name: {name}\nlab: {{ session_timeout: {timeout} }}\nclients:\n  c:\n    steps:\n      - check: \"{{{{ true }}}}\"\n"),
+        )
+        .unwrap();
+    }
+    let output = runner(&["run", ".", "--lab", "--progress", "never"], dir.path()).await;
+    assert_eq!(output.status.code(), Some(2), "{}", console(&output));
+    assert!(
+        console(&output).contains("one lab serves the whole run"),
+        "{}",
+        console(&output)
+    );
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_lab_command_serves_until_sigterm_and_ends_its_sessions() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+
+    let dir = tempfile::tempdir().unwrap();
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().port()
+    };
+    let listen = format!("127.0.0.1:{port}");
+    let mut lab = tokio::process::Command::new(env!("CARGO_BIN_EXE_runner"))
+        .current_dir(dir.path())
+        .args(["lab", "--listen", &listen])
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(lab.stdout.take().unwrap()).lines();
+    let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .expect("the lab prints its URLs")
+        .unwrap()
+        .unwrap();
+    assert_eq!(first, format!("lab: MCP      http://{listen}/mcp"));
+    let file = example("step-call.yaml");
+    let mcp_url = format!("mcp_url=http://{listen}/mcp");
+    let run = runner(
+        &["run", file.to_str().unwrap(), "--set", &mcp_url, "--progress", "never"],
+        dir.path(),
+    )
+    .await;
+    assert_eq!(run.status.code(), Some(0), "{}", console(&run));
+    let pid = lab.id().unwrap().to_string();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(30), lab.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success());
+    let mut rest = Vec::new();
+    while let Some(line) = lines.next_line().await.unwrap() {
+        rest.push(line);
+    }
+    assert!(
+        rest.iter()
+            .any(|l| l == "lab: stopped; 1 active session(s) ended as server_shutdown"),
+        "{rest:?}"
+    );
+    let db = rusqlite::Connection::open(dir.path().join("runner-lab.db")).unwrap();
+    let reason: String = db
+        .query_row("SELECT disconnect_reason FROM mcp_sessions", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(reason, "server_shutdown");
+}
