@@ -184,6 +184,11 @@ impl Lab {
         self.state.store.backend()
     }
 
+    /// Sessions live now: initialized, and not yet deleted, expired or stopped.
+    pub fn live_sessions(&self) -> usize {
+        self.state.tracker.live()
+    }
+
     /// Sessions an earlier run left `active`, ended as `server_shutdown` on start.
     pub fn recovered(&self) -> u64 {
         self.recovered
