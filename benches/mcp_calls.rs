@@ -1,14 +1,15 @@
-//! Benchmark: the cost of one MCP `call` through the runner, against a local server built on
-//! `rmcp`. One client makes N sequential `echo` calls; the figure is wall time per call and the
-//! runner's own latency percentiles for the step.
+//! Benchmark: the cost of one MCP `call` through the runner, against the lab (the project's
+//! reference MCP server, built on `rmcp`, recording each request in an in-memory SQLite store).
+//! One client makes N sequential `echo` calls; the figure is wall time per call and the runner's
+//! own latency percentiles for the step.
 //!
 //! `cargo bench --bench mcp_calls` (2,000 calls), or `cargo bench --bench mcp_calls -- 5000`.
 
-// The tests' rmcp server; the benchmark uses only part of it.
-#[allow(dead_code)]
-#[path = "../tests/support/mcp.rs"]
-mod mcp;
 mod support;
+
+use std::time::Duration;
+
+use runner::lab::{Lab, Settings};
 
 fn main() {
     let calls: u64 = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(2_000);
@@ -33,7 +34,8 @@ fn main() {
     );
 }
 
-/// The rmcp server on a runtime of its own, so it does not share the runner's cores' scheduler.
+/// The lab on a runtime of its own, so it does not share the runner's cores' scheduler; it
+/// serves until the benchmark exits.
 fn start_server() -> std::net::SocketAddr {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -42,7 +44,17 @@ fn start_server() -> std::net::SocketAddr {
             .build()
             .expect("a runtime");
         runtime.block_on(async move {
-            tx.send(mcp::start_mcp(mcp::McpOptions::default()).await).expect("sent");
+            let lab = Lab::start(Settings {
+                listen: ([127, 0, 0, 1], 0).into(),
+                // No session expires during the run.
+                session_timeout: Duration::from_secs(3600),
+                cleanup_interval: Duration::from_secs(60),
+                database: "sqlite://:memory:".into(),
+                max_sessions: None,
+            })
+            .await
+            .expect("the lab starts");
+            tx.send(lab.addr()).expect("sent");
             std::future::pending::<()>().await;
         });
     });

@@ -1,5 +1,5 @@
 //! Every MCP example (one per step kind, and the assertion examples) runs green against a real
-//! MCP server built on `rmcp`.
+//! MCP server: the lab, built on `rmcp`.
 
 mod support;
 
@@ -32,13 +32,12 @@ fn mcp_examples() -> Vec<PathBuf> {
 async fn every_mcp_example_passes_against_a_real_server() {
     let files = mcp_examples();
     assert!(files.len() >= 15, "{files:?}");
-    // Sessions that expire after five minutes, as the lab's do by default (the heartbeat tool
-    // reports the timeout).
+    // Sessions that expire after five minutes, the lab's default (the heartbeat tool reports
+    // the timeout).
     let options = McpOptions {
         session_idle: Some(Duration::from_secs(300)),
-        ..McpOptions::default()
     };
-    let addr = start_mcp(options).await;
+    let server = start_mcp(options).await;
     // All at once: each example is its own process with its own sessions.
     let runs = files.iter().map(|file| {
         let out = tempfile::tempdir().unwrap();
@@ -46,7 +45,7 @@ async fn every_mcp_example_passes_against_a_real_server() {
             .arg("run")
             .arg(file)
             .arg("--set")
-            .arg(format!("mcp_url=http://{addr}/mcp"))
+            .arg(format!("mcp_url={}", server.url()))
             .arg("--out")
             .arg(out.path())
             .arg("--progress")

@@ -1,5 +1,6 @@
-//! Proves the rmcp test server of `support::mcp` with raw HTTP: the handshake, tool calls, DELETE,
-//! unknown sessions and idle expiry, as the runner will see them on the wire.
+//! Proves the MCP server of the end-to-end tests (the lab, through `support::mcp`) with raw HTTP:
+//! the handshake, tool calls, DELETE, unknown sessions and idle expiry, as the runner will see
+//! them on the wire.
 
 mod support;
 
@@ -7,7 +8,7 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use support::mcp::{McpOptions, McpServer, start_mcp, start_mcp_server};
+use support::mcp::{McpOptions, McpServer, start_mcp};
 
 const VERSION: &str = "2025-11-25";
 
@@ -161,7 +162,7 @@ fn text_of(message: &Value) -> &str {
 }
 
 async fn start() -> (McpServer, Client) {
-    let server = start_mcp_server(McpOptions::default()).await;
+    let server = start_mcp(McpOptions::default()).await;
     let client = Client::new(server.url());
     (server, client)
 }
@@ -172,9 +173,9 @@ async fn handshake_tools_and_delete() {
 
     let init = client.handshake().await;
     assert_eq!(init["protocolVersion"], VERSION);
-    assert_eq!(init["serverInfo"]["name"], "runner-test-mcp");
+    assert_eq!(init["serverInfo"]["name"], "runner-lab");
     assert!(init["capabilities"]["tools"].is_object());
-    assert_eq!(server.live_sessions().await, 1);
+    assert_eq!(server.live_sessions(), 1);
 
     let tools = client.call("tools/list", json!({})).await;
     let mut names: Vec<&str> = tools["result"]["tools"]
@@ -200,7 +201,7 @@ async fn handshake_tools_and_delete() {
     let structured = &beat["result"]["structuredContent"];
     assert_eq!(structured["success"], true);
     assert_eq!(structured["message"], "alive");
-    assert_eq!(structured["timeout_seconds"], 0);
+    assert_eq!(structured["timeout_seconds"], 3600, "no idle timeout asked: an hour");
     chrono::DateTime::parse_from_rfc3339(structured["timestamp"].as_str().unwrap()).unwrap();
     assert_eq!(&serde_json::from_str::<Value>(text_of(&beat)).unwrap(), structured);
 
@@ -223,7 +224,7 @@ async fn handshake_tools_and_delete() {
     let deleted = client.delete().await;
     assert!(deleted.status().is_success(), "DELETE gave {}", deleted.status());
     assert_eq!(deleted.status(), StatusCode::ACCEPTED);
-    assert_eq!(server.live_sessions().await, 0);
+    assert_eq!(server.live_sessions(), 0);
 
     let (_, after) = client
         .request("tools/call", json!({ "name": "echo", "arguments": { "text": "x" } }))
@@ -239,8 +240,8 @@ async fn handshake_tools_and_delete() {
 
 #[tokio::test]
 async fn unknown_and_missing_session() {
-    let addr = start_mcp(McpOptions::default()).await;
-    let mut client = Client::new(format!("http://{addr}/mcp"));
+    let server = start_mcp(McpOptions::default()).await;
+    let mut client = Client::new(server.url());
 
     // No session header on a non-initialize request.
     let (_, response) = client.request("tools/list", json!({})).await;
@@ -257,9 +258,8 @@ async fn unknown_and_missing_session() {
 
 #[tokio::test]
 async fn idle_session_expires() {
-    let server = start_mcp_server(McpOptions {
-        session_idle: Some(Duration::from_millis(300)),
-        ..Default::default()
+    let server = start_mcp(McpOptions {
+        session_idle: Some(Duration::from_millis(500)),
     })
     .await;
     let mut idle = Client::new(server.url());
@@ -268,12 +268,15 @@ async fn idle_session_expires() {
     busy.handshake().await;
 
     let beat = idle.call_tool("heartbeat", json!({})).await;
-    assert_eq!(beat["result"]["structuredContent"]["timeout_seconds"], 0.3);
-    assert_eq!(server.live_sessions().await, 2);
+    assert_eq!(beat["result"]["structuredContent"]["timeout_seconds"], 0.5);
+    assert_eq!(server.live_sessions(), 2);
 
-    // `busy` pings every 100 ms, which keeps its session alive; `idle` sends nothing.
-    for _ in 0..10 {
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    // `busy` pings every 50 ms, which keeps its session alive; `idle` sends nothing. The reaper
+    // ends `idle` between 500 and 550 ms after its heartbeat; wait for that, with a bound.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while server.live_sessions() == 2 {
+        assert!(tokio::time::Instant::now() < deadline, "no session expired within 10 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
         busy.call("ping", json!({})).await;
     }
 
@@ -281,19 +284,15 @@ async fn idle_session_expires() {
         .request("tools/call", json!({ "name": "echo", "arguments": { "text": "x" } }))
         .await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(response.text().await.unwrap(), "Not Found: Session not found");
     let echo = busy.call_tool("echo", json!({ "text": "still here" })).await;
     assert_eq!(text_of(&echo), "still here");
-    assert_eq!(server.live_sessions().await, 1);
+    assert_eq!(server.live_sessions(), 1);
 }
 
 #[tokio::test]
-async fn json_response_is_ignored_with_sessions() {
-    let server = start_mcp_server(McpOptions {
-        json_response: true,
-        ..Default::default()
-    })
-    .await;
-    let mut client = Client::new(server.url());
+async fn answers_are_sse_with_a_priming_event() {
+    let (_server, mut client) = start().await;
     client.handshake().await;
     let (_, response) = client
         .request("tools/call", json!({ "name": "echo", "arguments": { "text": "hi" } }))
@@ -305,5 +304,19 @@ async fn json_response_is_ignored_with_sessions() {
             .unwrap()
             .starts_with("text/event-stream")
     );
-    assert_eq!(text_of(&single_message(response).await), "hi");
+    let body = response.text().await.unwrap();
+    // The priming event: an id (`index/stream`, here `0/0`), a retry, and no data.
+    let priming: Vec<&str> = body.split("\n\n").next().unwrap().lines().collect();
+    assert!(priming.contains(&"retry: 3000"), "{body:?}");
+    assert!(priming.iter().any(|l| l.starts_with("id: 0/")), "{body:?}");
+    assert!(
+        priming
+            .iter()
+            .filter_map(|l| l.strip_prefix("data:"))
+            .all(|data| data.trim().is_empty()),
+        "{body:?}"
+    );
+    let messages = sse_messages(&body);
+    assert_eq!(messages.len(), 1, "{body:?}");
+    assert_eq!(text_of(&messages[0]), "hi");
 }

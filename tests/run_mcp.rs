@@ -1,5 +1,5 @@
-//! MCP steps end to end: the real binary against a real MCP server built on the official `rmcp`
-//! SDK (tests/support/mcp.rs).
+//! MCP steps end to end: the real binary against a real MCP server, the lab, built on the
+//! official `rmcp` SDK (started by tests/support/mcp.rs).
 
 mod support;
 
@@ -9,10 +9,11 @@ use std::time::Duration;
 use serde_json::Value;
 use support::mcp::{McpOptions, start_mcp};
 
-/// Writes a scenario whose MCP connection `server` points at `vars.mcp_url`.
+/// Writes a scenario whose MCP connection `server` points at `vars.mcp_url`; `vars.api_url` is
+/// the lab's HTTP API.
 fn scenario(dir: &Path, name: &str, connection: &str, body: &str) -> PathBuf {
     let text = format!(
-        "name: {name}\nvars:\n  mcp_url: http://127.0.0.1:1/mcp\nconnections:\n  server: {{ mcp: {{ url: \"{{{{ vars.mcp_url }}}}\"{connection} }} }}\n{body}"
+        "name: {name}\nvars:\n  mcp_url: http://127.0.0.1:1/mcp\n  api_url: http://127.0.0.1:1/api/mcp\nconnections:\n  server: {{ mcp: {{ url: \"{{{{ vars.mcp_url }}}}\"{connection} }} }}\n{body}"
     );
     let path = dir.join(format!("{name}.yaml"));
     std::fs::write(&path, text).unwrap();
@@ -26,7 +27,7 @@ async fn run(
     connection: &str,
     body: &str,
 ) -> (i32, PathBuf, String, tempfile::TempDir) {
-    let addr = start_mcp(options).await;
+    let server = start_mcp(options).await;
     let dir = tempfile::tempdir().unwrap();
     let file = scenario(dir.path(), name, connection, body);
     let out = dir.path().join("out");
@@ -36,7 +37,9 @@ async fn run(
             .arg("run")
             .arg(&file)
             .arg("--set")
-            .arg(format!("mcp_url=http://{addr}/mcp"))
+            .arg(format!("mcp_url={}", server.url()))
+            .arg("--set")
+            .arg(format!("api_url={}", server.api_url()))
             .arg("--out")
             .arg(&out)
             .arg("--progress")
@@ -123,14 +126,27 @@ async fn close_then_the_old_session_gets_404() {
     assert_eq!(client["session_ids"].as_array().unwrap().len(), 2);
 }
 
+/// Steps that wait, by polling the lab's API with a bound, until the lab has expired the session
+/// saved as `first`: the reaper ends it between `session_idle` and `session_idle` plus one sweep
+/// (a tenth of it) after its last activity.
+const UNTIL_EXPIRED: &str = r#"      - name: the lab expires the session
+        http: { url: "{{ vars.api_url }}/sessions/{{ first }}" }
+        retry: { within: 10s, every: 50ms }
+        expect:
+          - $.body.disconnect_reason: timeout_no_activity
+"#;
+
+/// Sessions idle for 300 ms expire.
+const SHORT_IDLE: McpOptions = McpOptions {
+    session_idle: Some(Duration::from_millis(300)),
+};
+
 #[tokio::test]
 async fn an_idle_session_expires_and_reinitialize_recovers() {
-    let body = "clients:\n  main:\n    steps:\n      - initialize: {}\n        save: { first: $.session_id }\n      - wait: 1500ms\n      - call: health_check\n        expect:\n          - $.status: 200\n          - $.reinitialized: true\n      - check: \"{{ session_id != first }}\"\n";
-    let options = McpOptions {
-        session_idle: Some(Duration::from_millis(300)),
-        ..McpOptions::default()
-    };
-    let (code, out, console, _dir) = run(options, "recovers", ", on_expired: reinitialize", body).await;
+    let body = format!(
+        "clients:\n  main:\n    steps:\n      - initialize: {{}}\n        save: {{ first: $.session_id }}\n{UNTIL_EXPIRED}      - call: health_check\n        expect:\n          - $.status: 200\n          - $.reinitialized: true\n      - check: \"{{{{ session_id != first }}}}\"\n"
+    );
+    let (code, out, console, _dir) = run(SHORT_IDLE, "recovers", ", on_expired: reinitialize", &body).await;
     assert_eq!(code, 0, "{console}");
     let client = json(&out.join("client_1_main.json"));
     assert_eq!(client["reinitialized"], 1);
@@ -139,18 +155,11 @@ async fn an_idle_session_expires_and_reinitialize_recovers() {
 
 #[tokio::test]
 async fn an_idle_session_expires_and_fails_by_default() {
-    let options = McpOptions {
-        session_idle: Some(Duration::from_millis(300)),
-        ..McpOptions::default()
-    };
-    let (code, out, _, _dir) = run(
-        options,
-        "expires",
-        "",
-        "clients:\n  main:\n    steps:\n      - initialize: {}\n      - wait: 1500ms\n      - call: health_check\n",
-    )
-    .await;
-    assert_eq!(code, 1);
+    let body = format!(
+        "clients:\n  main:\n    steps:\n      - initialize: {{}}\n        save: {{ first: $.session_id }}\n{UNTIL_EXPIRED}      - call: health_check\n"
+    );
+    let (code, out, console, _dir) = run(SHORT_IDLE, "expires", "", &body).await;
+    assert_eq!(code, 1, "{console}");
     let error = json(&out.join("client_1_main.json"))["error"]
         .as_str()
         .unwrap()
