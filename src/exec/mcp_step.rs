@@ -93,9 +93,6 @@ impl Runner<'_> {
         let resend =
             verdict == Some("expired") && policy == OnExpired::Reinitialize && !matches!(message, Message::Close);
         if !resend {
-            if matches!(message, Message::Close) {
-                self.state.mcp.ended(answer.sent_session.as_deref());
-            }
             return Ok(self.exchange(step, name, &answer, session.as_deref(), verdict));
         }
         // Show the 404 in the transcript, then start over.
@@ -124,9 +121,7 @@ impl Runner<'_> {
     }
 
     fn forget(&mut self, name: &str) {
-        if let Some(connection) = self.state.mcp.by_connection.remove(name) {
-            self.state.mcp.ended(connection.client.session_id());
-        }
+        self.state.mcp.by_connection.remove(name);
     }
 
     /// The connection's wire client, made on first use with its own connection pool.

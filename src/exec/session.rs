@@ -53,7 +53,8 @@ pub struct Connection {
 pub struct Sessions {
     /// By connection name.
     pub by_connection: BTreeMap<String, Connection>,
-    /// The session of the most recent `initialize`, on any connection.
+    /// The session of the most recent `initialize`, on any connection. It keeps naming that
+    /// session after `close` or `forget`, so later steps can look up what became of it.
     pub current: Option<String>,
     /// Every session id this client held, in order.
     pub ids: Vec<String>,
@@ -74,13 +75,6 @@ impl Sessions {
         self.current = session.id;
         self.protocol_version = session.protocol_version;
         self.server_info = session.server_info;
-    }
-
-    /// Records that the session of a connection ended (closed or forgotten).
-    pub fn ended(&mut self, id: Option<&str>) {
-        if self.current.as_deref() == id {
-            self.current = None;
-        }
     }
 
     /// The names templates see, once an `initialize` has run.
