@@ -227,10 +227,13 @@ fn router(
 ) -> axum::Router {
     let timeout = state.settings.session_timeout;
     let sessions = Arc::new(RecordingSessions::new(manager, state.clone()));
-    let host = addr.ip().to_string();
-    let config = StreamableHttpServerConfig::default()
-        .with_allowed_hosts(["localhost", "127.0.0.1", "::1", host.as_str()])
-        .with_cancellation_token(stop.child_token());
+    let config = StreamableHttpServerConfig::default().with_cancellation_token(stop.child_token());
+    // On loopback, rmcp's Host check guards against DNS rebinding; a lab asked to listen
+    // elsewhere is meant to be reached by other names, so there it is off.
+    let config = match addr.ip().is_loopback() {
+        true => config.with_allowed_hosts(["localhost", "127.0.0.1", "::1"]),
+        false => config.disable_allowed_hosts(),
+    };
     let mcp = StreamableHttpService::new(move || Ok(tools::Tools::new(timeout)), sessions, config);
     let mcp = axum::Router::new()
         .nest_service("/mcp", mcp)
