@@ -173,3 +173,46 @@ async fn the_lab_command_serves_until_sigterm_and_ends_its_sessions() {
         .unwrap();
     assert_eq!(reason, "server_shutdown");
 }
+
+#[tokio::test]
+async fn the_quick_lifecycle_suite_passes_in_parallel_against_the_lab() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let (scenarios, vars) = (root.join("scenarios"), root.join("scenarios/quick.vars.yaml"));
+    let args = [
+        "run",
+        scenarios.to_str().unwrap(),
+        "--lab",
+        "--vars",
+        vars.to_str().unwrap(),
+        "--parallel",
+        "--out",
+        "out",
+        "--progress",
+        "never",
+    ];
+    let output = runner(&args, dir.path()).await;
+    assert_eq!(output.status.code(), Some(0), "{}", console(&output));
+    assert!(
+        console(&output).contains("run: 5/5 scenarios passed, 16/16 client runs passed"),
+        "{}",
+        console(&output)
+    );
+    for file in [
+        "normal-lifecycle/client_5_normal.json",
+        "stale-cleanup/client_2_stale.json",
+        "concurrent-clients/client_5_concurrent.json",
+        "reconnection/client_3_reconnection.json",
+        "heartbeat/client_1_heartbeat.json",
+    ] {
+        assert!(dir.path().join("out").join(file).exists(), "{file}");
+    }
+}
+
+#[tokio::test]
+async fn parallel_and_fail_fast_do_not_mix() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = runner(&["run", ".", "--parallel", "--fail-fast"], dir.path()).await;
+    assert_eq!(output.status.code(), Some(2), "{}", console(&output));
+    assert!(console(&output).contains("cannot be used with"), "{}", console(&output));
+}

@@ -43,8 +43,11 @@ pub struct RunArgs {
     #[arg(long, value_name = "TAG")]
     skip_tag: Vec<String>,
     /// Stop after the first scenario that fails.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "parallel")]
     fail_fast: bool,
+    /// Run the scenarios at the same time instead of one after another.
+    #[arg(long)]
+    parallel: bool,
     /// Start the built-in lab server for this run, configured by the scenarios' `lab:` blocks,
     /// and point the variables `mcp_url`, `api_url` and `database_url` at it (`--set` wins).
     #[arg(long)]
@@ -145,25 +148,32 @@ async fn run_all(plans: Vec<Plan>, args: &RunArgs) -> u8 {
     tokio::spawn(stop_on_ctrl_c(cancel.clone()));
     let run = Run::new(cancel.clone());
     let several = plans.len() > 1;
+    let started = chrono::Utc::now();
+    let placed = plans.into_iter().map(|plan| {
+        let dir = results_dir(&plan, args.out.as_deref(), several, started);
+        (plan, dir)
+    });
+    let batches: Vec<Vec<(Plan, PathBuf)>> = match args.parallel {
+        true => vec![placed.collect()],
+        false => placed.map(|one| vec![one]).collect(),
+    };
     let mut outcomes: Vec<ScenarioResult> = Vec::new();
     let mut write_failed = false;
-    for plan in plans {
-        let dir = match (&args.out, several) {
-            (Some(out), false) => out.clone(),
-            (Some(out), true) => out.join(results::slug(&plan.name)),
-            (None, _) => results::scenario_dir(Path::new("results"), &plan.name, chrono::Utc::now()),
-        };
-        let result = match run_one(plan, &run, &dir, args).await {
-            Ok(result) => result,
-            Err(e) => {
-                eprintln!("error: cannot write results to {}: {e}", dir.display());
-                write_failed = true;
-                continue;
-            }
-        };
-        print(&format!("{}  results: {}\n", scenario_summary(&result), dir.display()));
-        let failed = !result.status.passed();
-        outcomes.push(result);
+    for batch in batches {
+        let mut failed = false;
+        for (dir, result) in run_batch(batch, &run, args).await {
+            let result = match result {
+                Ok(result) => result,
+                Err(e) => {
+                    eprintln!("error: cannot write results to {}: {e}", dir.display());
+                    write_failed = true;
+                    continue;
+                }
+            };
+            print(&format!("{}  results: {}\n", scenario_summary(&result), dir.display()));
+            failed |= !result.status.passed();
+            outcomes.push(result);
+        }
         if cancel.is_cancelled() || (failed && args.fail_fast) {
             break;
         }
@@ -174,22 +184,61 @@ async fn run_all(plans: Vec<Plan>, args: &RunArgs) -> u8 {
     exit_code(&outcomes, cancel.is_cancelled(), write_failed)
 }
 
-/// Runs one scenario with its reporter and transcript, then writes its result files.
-async fn run_one(plan: Plan, run: &Run, dir: &Path, args: &RunArgs) -> std::io::Result<ScenarioResult> {
-    std::fs::create_dir_all(dir)?;
+/// Where a scenario's results go: `--out DIR` (a sub-folder per scenario when several run), or
+/// `results/<scenario>-<timestamp>/`.
+fn results_dir(plan: &Plan, out: Option<&Path>, several: bool, started: chrono::DateTime<chrono::Utc>) -> PathBuf {
+    match (out, several) {
+        (Some(out), false) => out.to_path_buf(),
+        (Some(out), true) => out.join(results::slug(&plan.name)),
+        (None, _) => results::scenario_dir(Path::new("results"), &plan.name, started),
+    }
+}
+
+/// Runs scenarios at the same time with one reporter for all, then writes each one's results:
+/// each scenario's folder and its outcome, in order. (Run one after another, a batch is one.)
+async fn run_batch(
+    batch: Vec<(Plan, PathBuf)>,
+    run: &Run,
+    args: &RunArgs,
+) -> Vec<(PathBuf, std::io::Result<ScenarioResult>)> {
     let mut transcripts = TranscriptRouter::new();
-    transcripts.insert(plan.name.as_str(), Transcript::create(dir.join("transcript.jsonl"))?);
+    let mut ready = Vec::new();
+    let mut outcomes = Vec::new();
+    for (plan, dir) in batch {
+        match std::fs::create_dir_all(&dir).and_then(|()| Transcript::create(dir.join("transcript.jsonl"))) {
+            Ok(transcript) => {
+                transcripts.insert(plan.name.as_str(), transcript);
+                ready.push((Arc::new(plan), dir));
+            }
+            Err(e) => outcomes.push((dir, Err(e))),
+        }
+    }
     let (events, receiver) = mpsc::unbounded_channel();
     let reporter = tokio::spawn(drive(receiver, Progress::new(args.progress, args.quiet), transcripts));
-    let result = run_scenario(Arc::new(plan), run, events).await;
-    // The executor has dropped its sender, so the reporter drains the events and ends.
-    let transcripts = reporter.await.map_err(std::io::Error::other)?;
-    for (_, written) in transcripts.finish_all() {
-        written?;
+    let runs = ready
+        .iter()
+        .map(|(plan, _)| run_scenario(plan.clone(), run, events.clone()));
+    let results = futures_util::future::join_all(runs).await;
+    // The executors have dropped their clones; dropping this one lets the reporter drain and end.
+    drop(events);
+    let mut written: std::collections::HashMap<Arc<str>, std::io::Result<PathBuf>> = match reporter.await {
+        Ok(transcripts) => transcripts.finish_all().into_iter().collect(),
+        Err(e) => ready
+            .iter()
+            .map(|(plan, _)| (Arc::from(plan.name.as_str()), Err(std::io::Error::other(e.to_string()))))
+            .collect(),
+    };
+    for ((plan, dir), result) in ready.into_iter().zip(results) {
+        let saved = match written.remove(plan.name.as_str()) {
+            Some(Err(e)) => Err(e),
+            _ => Ok(()),
+        }
+        .and_then(|()| results::write_clients(&dir, &result.clients))
+        .and_then(|()| results::write_report(&dir, &result))
+        .map(|_| result);
+        outcomes.push((dir, saved));
     }
-    results::write_clients(dir, &result.clients)?;
-    results::write_report(dir, &result)?;
-    Ok(result)
+    outcomes
 }
 
 /// The first Ctrl-C stops the clients at their next await so results can be written; a second
