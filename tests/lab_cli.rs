@@ -21,6 +21,14 @@ async fn runner(args: &[&str], cwd: &Path) -> Output {
         .unwrap()
 }
 
+/// `runner run ARGS… --progress never`.
+async fn run(args: &[&str], cwd: &Path) -> Output {
+    let mut all = vec!["run"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--progress", "never"]);
+    runner(&all, cwd).await
+}
+
 fn console(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr)
 }
@@ -60,17 +68,14 @@ async fn a_scenario_runs_against_the_lab_on_postgres() {
     let dir = tempfile::tempdir().unwrap();
     let file = example("lab-session.yaml");
     let args = [
-        "run",
         file.to_str().unwrap(),
         "--lab",
         "--lab-database",
         schema.url(),
         "--out",
         "out",
-        "--progress",
-        "never",
     ];
-    let output = runner(&args, dir.path()).await;
+    let output = run(&args, dir.path()).await;
     assert_eq!(output.status.code(), Some(0), "{}", console(&output));
     let rows = schema.query("SELECT status, disconnect_reason FROM mcp_sessions").await;
     assert_eq!(rows.len(), 1);
@@ -82,17 +87,14 @@ async fn the_lab_block_sets_the_idle_timeout() {
     let dir = tempfile::tempdir().unwrap();
     let file = example("lab-block.yaml");
     let args = [
-        "run",
         file.to_str().unwrap(),
         "--lab",
         "--set",
         "session_timeout=1s",
         "--set",
         "cleanup_interval=200ms",
-        "--progress",
-        "never",
     ];
-    let output = runner(&args, dir.path()).await;
+    let output = run(&args, dir.path()).await;
     assert_eq!(output.status.code(), Some(0), "{}", console(&output));
 }
 
@@ -106,7 +108,7 @@ async fn scenarios_that_want_different_labs_are_refused() {
         )
         .unwrap();
     }
-    let output = runner(&["run", ".", "--lab", "--progress", "never"], dir.path()).await;
+    let output = run(&[".", "--lab"], dir.path()).await;
     assert_eq!(output.status.code(), Some(2), "{}", console(&output));
     assert!(
         console(&output).contains("one lab serves the whole run"),
@@ -180,7 +182,6 @@ async fn the_quick_lifecycle_suite_passes_in_parallel_against_the_lab() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let (scenarios, vars) = (root.join("scenarios"), root.join("scenarios/quick.vars.yaml"));
     let args = [
-        "run",
         scenarios.to_str().unwrap(),
         "--lab",
         "--vars",
@@ -188,10 +189,8 @@ async fn the_quick_lifecycle_suite_passes_in_parallel_against_the_lab() {
         "--parallel",
         "--out",
         "out",
-        "--progress",
-        "never",
     ];
-    let output = runner(&args, dir.path()).await;
+    let output = run(&args, dir.path()).await;
     assert_eq!(output.status.code(), Some(0), "{}", console(&output));
     assert!(
         console(&output).contains("run: 5/5 scenarios passed, 16/16 client runs passed"),
