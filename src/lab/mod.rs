@@ -196,13 +196,15 @@ impl Lab {
 
     /// Ends every active session as `server_shutdown` and stops serving; returns how many.
     pub async fn shutdown(self) -> Result<u64, StoreError> {
-        // The rows first: stopping makes rmcp close each session, which would record them one
-        // by one, racing this count.
+        // The rows first, then the tracker emptied: stopping makes rmcp close each session,
+        // which would otherwise record them again one by one, racing this count and the end of
+        // the runtime.
         let ended = self
             .state
             .store
             .end_all_active(EndReason::ServerShutdown, chrono::Utc::now())
             .await;
+        self.state.tracker.end_all();
         self.stop.cancel();
         let _ = self.reaper.await;
         if tokio::time::timeout(DRAIN, self.server).await.is_err() {

@@ -86,6 +86,14 @@ impl Tracker {
         })
     }
 
+    /// The server is stopping and has recorded every live session's end: rmcp's closing of them
+    /// records nothing more.
+    pub fn end_all(&self) {
+        let mut state = self.state();
+        state.live.clear();
+        state.deleting.clear();
+    }
+
     /// Takes every session idle for longer than `timeout`: they are no longer live.
     pub fn expire(&self, timeout: Duration) -> Vec<String> {
         let mut state = self.state();
@@ -142,6 +150,9 @@ mod tests {
         assert_eq!(tracker.closed("deleted"), None);
         assert_eq!(tracker.closed("stopped"), Some(EndReason::ServerShutdown));
         assert_eq!(tracker.closed("never-initialized"), None);
+        tracker.end_all();
+        assert_eq!(tracker.closed("unknown"), None, "ended with the server");
+        assert_eq!(tracker.live(), 0);
     }
 
     #[test]
