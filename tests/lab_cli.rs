@@ -120,28 +120,12 @@ async fn scenarios_that_want_different_labs_are_refused() {
 #[cfg(unix)]
 #[tokio::test]
 async fn the_lab_command_serves_until_sigterm_and_ends_its_sessions() {
-    use tokio::io::{AsyncBufReadExt, BufReader};
-
     let dir = tempfile::tempdir().unwrap();
-    let port = {
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        probe.local_addr().unwrap().port()
-    };
-    let listen = format!("127.0.0.1:{port}");
-    let mut lab = tokio::process::Command::new(env!("CARGO_BIN_EXE_runner"))
-        .current_dir(dir.path())
-        .args(["lab", "--listen", &listen])
-        .stdout(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(lab.stdout.take().unwrap()).lines();
-    let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
-        .await
-        .expect("the lab prints its URLs")
-        .unwrap()
-        .unwrap();
-    assert_eq!(first, format!("lab: MCP      http://{listen}/mcp"));
+    let support::lab_process::LabProcess {
+        child: mut lab,
+        mut lines,
+        listen,
+    } = support::lab_process::LabProcess::start(dir.path(), &[]).await;
     let file = example("step-call.yaml");
     let mcp_url = format!("mcp_url=http://{listen}/mcp");
     let run = runner(
@@ -187,6 +171,9 @@ async fn the_quick_lifecycle_suite_passes_in_parallel_against_the_lab() {
         "--vars",
         vars.to_str().unwrap(),
         "--parallel",
+        // The conformance pack under `scenarios/mcp/` has a test of its own.
+        "--skip-tag",
+        "conformance",
         "--out",
         "out",
     ];

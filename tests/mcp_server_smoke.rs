@@ -233,8 +233,8 @@ async fn handshake_tools_and_delete() {
     assert_eq!(after.text().await.unwrap(), "Not Found: Session not found");
     assert_eq!(
         client.delete().await.status(),
-        StatusCode::ACCEPTED,
-        "rmcp accepts a DELETE of an unknown session"
+        StatusCode::NOT_FOUND,
+        "the lab answers a DELETE of an ended session with 404 (rmcp alone would say 202)"
     );
 }
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::{EXIT_FAILED, EXIT_INVALID, EXIT_OK};
+use super::{EXIT_FAILED, EXIT_INVALID, print};
 use crate::lab::{Lab, Settings};
 use crate::report::transcript::mask_url;
 
@@ -65,19 +65,20 @@ async fn serve(args: LabArgs) -> u8 {
             return EXIT_INVALID;
         }
     };
-    println!("{}", banner(&lab, &settings));
+    // `print`, not `println!`: a reader that goes away (`runner lab | head -1`) must not kill
+    // the lab.
+    print(&format!("{}\n", banner(&lab, &settings)));
     if lab.recovered() > 0 {
-        println!(
-            "lab: {} session(s) an earlier run left active were ended as server_shutdown",
+        print(&format!(
+            "lab: {} session(s) an earlier run left active were ended as server_shutdown\n",
             lab.recovered()
-        );
+        ));
     }
     stopped().await;
     match lab.shutdown().await {
-        Ok(ended) => {
-            println!("lab: stopped; {ended} active session(s) ended as server_shutdown");
-            EXIT_OK
-        }
+        Ok(ended) => print(&format!(
+            "lab: stopped; {ended} active session(s) ended as server_shutdown\n"
+        )),
         Err(e) => {
             eprintln!("error: the lab stopped, but its store could not record it: {e}");
             EXIT_FAILED

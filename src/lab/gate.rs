@@ -1,6 +1,7 @@
 //! In front of rmcp's endpoint: what the session manager cannot see from inside. A DELETE is
 //! noted before rmcp closes the session (so the close is recorded as the client's), and past
-//! `--max-sessions` a new session is refused with 503 before rmcp creates it.
+//! `--max-sessions` a new session is refused with 503 before rmcp creates it. A DELETE of an id
+//! that is no live session gets 404, as the spec requires (rmcp answers 202).
 
 use std::sync::Arc;
 
@@ -20,6 +21,9 @@ pub async fn gate(State(lab): State<Arc<LabState>>, request: Request, next: Next
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     match (request.method(), session) {
+        // rmcp answers 202 to a DELETE of any id; the spec wants 404 for one that is not a
+        // session (any more).
+        (&Method::DELETE, Some(id)) if !lab.tracker.is_live(&id) => not_found(),
         (&Method::DELETE, Some(id)) => {
             lab.tracker.delete_requested(&id);
             next.run(request).await
@@ -35,6 +39,11 @@ pub async fn gate(State(lab): State<Arc<LabState>>, request: Request, next: Next
         }
         _ => next.run(request).await,
     }
+}
+
+/// What rmcp answers for an unknown session.
+fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, "Not Found: Session not found").into_response()
 }
 
 /// 503 with a JSON-RPC error, as a server at its session limit would answer.

@@ -32,6 +32,28 @@ impl RecordingSessions {
     }
 }
 
+/// A request being served; it ends (and the session's idle time starts again) when dropped.
+struct InFlight {
+    lab: Arc<LabState>,
+    session: String,
+}
+
+impl InFlight {
+    fn begin(lab: Arc<LabState>, session: &str) -> Self {
+        lab.tracker.begin(session);
+        Self {
+            lab,
+            session: session.to_string(),
+        }
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.lab.tracker.finished(&self.session);
+    }
+}
+
 /// A request as the store records it.
 #[derive(Debug, Clone)]
 struct Sent {
@@ -155,21 +177,22 @@ impl SessionManager for RecordingSessions {
         message: ClientJsonRpcMessage,
     ) -> Result<impl Stream<Item = ServerSseMessage> + Send + Sync + 'static, Self::Error> {
         let (at, started) = (chrono::Utc::now(), Instant::now());
-        self.lab.tracker.touch(id);
-        let sent = Sent::of(&message);
-        let stream = self.inner.create_stream(id, message).await?;
-        let Some(sent) = sent else {
-            return Ok(stream.left_stream());
+        let Some(sent) = Sent::of(&message) else {
+            self.lab.tracker.touch(id);
+            return Ok(self.inner.create_stream(id, message).await?.left_stream());
         };
+        // Busy until its stream ends: a long request does not make its session idle.
+        let busy = InFlight::begin(self.lab.clone(), id);
+        let stream = self.inner.create_stream(id, message).await?;
         let (tx, mut rx) = tokio::sync::mpsc::channel(STREAM_BUFFER);
         let (lab, session) = (self.lab.clone(), id.to_string());
         tokio::spawn(async move {
+            let _busy = busy;
             let mut stream = std::pin::pin!(stream);
             while let Some(item) = stream.next().await {
                 if let Some(message) = &item.message {
                     let answer = serde_json::to_value(message.as_ref()).unwrap_or_default();
                     if sent.answered_by(&answer) {
-                        lab.tracker.touch(&session);
                         lab.record(&session, &sent, at, started, &answer).await;
                     }
                 }

@@ -24,6 +24,8 @@ struct State {
     pending: usize,
     /// Sessions a client asked to DELETE.
     deleting: HashSet<String>,
+    /// Requests being served, by session: a session with one in flight is not idle.
+    in_flight: HashMap<String, usize>,
 }
 
 impl Tracker {
@@ -60,6 +62,29 @@ impl Tracker {
                 true
             }
             None => false,
+        }
+    }
+
+    /// A request on the session begins; it is active until [`Tracker::finished`].
+    pub fn begin(&self, id: &str) {
+        let mut state = self.state();
+        if let Some(seen) = state.live.get_mut(id) {
+            *seen = Instant::now();
+            *state.in_flight.entry(id.to_string()).or_default() += 1;
+        }
+    }
+
+    /// A request that [`Tracker::begin`] counted has ended.
+    pub fn finished(&self, id: &str) {
+        let mut state = self.state();
+        if let Some(seen) = state.live.get_mut(id) {
+            *seen = Instant::now();
+        }
+        if let Some(count) = state.in_flight.get_mut(id) {
+            *count -= 1;
+            if *count == 0 {
+                state.in_flight.remove(id);
+            }
         }
     }
 
@@ -101,13 +126,18 @@ impl Tracker {
         let idle: Vec<String> = state
             .live
             .iter()
-            .filter(|(_, seen)| now.duration_since(**seen) > timeout)
+            .filter(|(id, seen)| now.duration_since(**seen) > timeout && !state.in_flight.contains_key(*id))
             .map(|(id, _)| id.clone())
             .collect();
         for id in &idle {
             state.live.remove(id);
         }
         idle
+    }
+
+    /// Whether `id` is a live session.
+    pub fn is_live(&self, id: &str) -> bool {
+        self.state().live.contains_key(id)
     }
 
     /// How many sessions are live.
@@ -137,6 +167,23 @@ mod tests {
         assert_eq!(tracker.live(), 1);
         tokio::time::advance(Duration::from_secs(1)).await;
         assert_eq!(tracker.expire(Duration::from_secs(5)), ["b"]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_in_flight_keeps_its_session() {
+        let tracker = Tracker::default();
+        tracker.started("a");
+        tracker.begin("a");
+        tokio::time::advance(Duration::from_secs(10)).await;
+        assert!(tracker.expire(Duration::from_secs(5)).is_empty(), "busy, not idle");
+        tracker.finished("a");
+        tokio::time::advance(Duration::from_secs(5)).await;
+        assert!(
+            tracker.expire(Duration::from_secs(5)).is_empty(),
+            "idle only since the answer"
+        );
+        tokio::time::advance(Duration::from_millis(1)).await;
+        assert_eq!(tracker.expire(Duration::from_secs(5)), ["a"]);
     }
 
     #[test]

@@ -10,8 +10,8 @@
 //!   answer is then `1/N`), then the JSON-RPC response. rmcp's `json_response` applies only to
 //!   its stateless mode; the lab's sessions are stateful, so there is no JSON answer to ask for.
 //! - A notification gets `202 Accepted` with no body.
-//! - `DELETE` with a session ID gets `202 Accepted`, even for an unknown ID; the session is gone
-//!   (and no longer counted live) before the answer.
+//! - `DELETE` of a live session gets `202 Accepted`; the session is gone (and no longer counted
+//!   live) before the answer. A DELETE of an unknown or ended id gets `404`.
 //! - An unknown, deleted or expired session ID gets `404` with the plain-text body
 //!   `Not Found: Session not found`.
 //! - Idle expiry is the lab's reaper, not rmcp's idle timer (which the lab turns off): every
