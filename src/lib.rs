@@ -15,6 +15,7 @@ pub mod exec;
 pub mod json;
 pub mod lab;
 pub mod load;
+pub mod mask;
 pub mod plan;
 pub mod proto;
 pub mod report;

@@ -7,7 +7,7 @@ use clap::Args;
 
 use super::{EXIT_FAILED, EXIT_INVALID, print};
 use crate::lab::{Lab, Settings};
-use crate::report::transcript::mask_url;
+use crate::mask::mask_url;
 
 /// The lab's settings on the command line.
 #[derive(Debug, Args)]

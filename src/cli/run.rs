@@ -13,8 +13,8 @@ use super::{
 use crate::diagnostic::Diagnostic;
 use crate::exec::{Run, ScenarioResult, Status, run_scenario};
 use crate::lab::Lab;
+use crate::mask::mask_url;
 use crate::plan::Plan;
-use crate::report::transcript::mask_url;
 use crate::report::{
     Progress, ProgressMode, Transcript, TranscriptRouter, drive, results, run_summary, scenario_summary,
 };

@@ -7,9 +7,9 @@ use tokio::time::Instant;
 
 use super::event::{Event, Exchange};
 use super::step::{Miss, Runner, ms};
+use crate::mask::mask_url;
 use crate::plan::{Action, ConnectionKind, SqlConnectionPlan, SqlQuery, StepPlan};
 use crate::proto::sql::{Options, SqlError};
-use crate::report::transcript::mask_url;
 
 impl Runner<'_> {
     /// Runs the step's query; the result document is `{rows, row_count, columns, elapsed_ms}`.
