@@ -111,6 +111,27 @@ fn an_override_no_scenario_declares_is_an_error() {
 }
 
 #[test]
+fn scenarios_whose_results_would_share_a_folder_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = |name: &str| format!("name: {name}\nafter:\n  - check: \"{{{{ true }}}}\"\n");
+    write(dir.path(), "a.yaml", &scenario("Normal Lifecycle"));
+    write(dir.path(), "b.yaml", &scenario("normal-lifecycle"));
+    let assert = runner()
+        .arg("run")
+        .arg(dir.path())
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("would share the results folder `normal-lifecycle`"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("out").exists(), "nothing ran");
+}
+
+#[test]
 fn a_missing_path_and_an_empty_folder_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     runner()

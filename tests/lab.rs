@@ -285,6 +285,15 @@ async fn max_sessions_gives_503_until_one_expires(postgres: bool) {
         .unwrap();
     assert_eq!(refused.status, 503, "{refused:?}");
     assert!(c.session_id().is_none());
+    // A request that is not `initialize` and has no session id is still the client's mistake.
+    let stray = reqwest::Client::new()
+        .post(lab.mcp_url())
+        .header("accept", "application/json, text/event-stream")
+        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stray.status(), 400);
     // Both sessions go idle and expire; then there is room again.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {

@@ -179,20 +179,47 @@ async fn the_quick_lifecycle_suite_passes_in_parallel_against_the_lab() {
     ];
     let output = run(&args, dir.path()).await;
     assert_eq!(output.status.code(), Some(0), "{}", console(&output));
-    assert!(
-        console(&output).contains("run: 5/5 scenarios passed, 16/16 client runs passed"),
-        "{}",
-        console(&output)
-    );
-    for file in [
-        "normal-lifecycle/client_5_normal.json",
-        "stale-cleanup/client_2_stale.json",
-        "concurrent-clients/client_5_concurrent.json",
-        "reconnection/client_3_reconnection.json",
-        "heartbeat/client_1_heartbeat.json",
+    let console = console(&output);
+    for line in [
+        "Normal Lifecycle: 5/5 passed",
+        "Stale Cleanup: 2/2 passed",
+        "Concurrent Clients: 5/5 passed",
+        "Reconnection: 3/3 passed",
+        "Heartbeat: 1/1 passed",
+        "run: 5/5 scenarios passed, 16/16 client runs passed",
     ] {
-        assert!(dir.path().join("out").join(file).exists(), "{file}");
+        assert!(console.contains(line), "{line}: {console}");
     }
+    // Each result file carries who it was, its session(s), whether it passed, and what its
+    // scenario records.
+    for (file, fields) in [
+        ("normal-lifecycle/client_5_normal.json", &["session_id"][..]),
+        (
+            "stale-cleanup/client_2_stale.json",
+            &["session_id", "detected_after_ms", "disconnected_at"],
+        ),
+        ("concurrent-clients/client_5_concurrent.json", &["session_id", "calls"]),
+        (
+            "reconnection/client_3_reconnection.json",
+            &["session1_id", "session2_id"],
+        ),
+        ("heartbeat/client_1_heartbeat.json", &["session_id", "heartbeats_sent"]),
+    ] {
+        let path = dir.path().join("out").join(file);
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let result: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(result["success"], true, "{file}");
+        assert!(result["client_id"].is_u64(), "{file}");
+        for field in fields {
+            assert!(!result[field].is_null(), "{file}: {field} in {result}");
+        }
+    }
+    let stale = std::fs::read_to_string(dir.path().join("out/stale-cleanup/client_1_stale.json")).unwrap();
+    let detected: f64 = serde_json::from_str::<serde_json::Value>(&stale).unwrap()["detected_after_ms"]
+        .as_f64()
+        .unwrap();
+    // quick.vars.yaml: a 3s timeout, then a 1s cleanup interval and slack up to 5s.
+    assert!((2_000.0..8_000.0).contains(&detected), "detected after {detected} ms");
 }
 
 #[tokio::test]

@@ -126,18 +126,23 @@ fn selected(plan: &Plan, args: &RunArgs) -> bool {
     (args.tag.is_empty() || has(&args.tag)) && !has(&args.skip_tag)
 }
 
-/// Two scenarios with one name: their reports would mix.
+/// Two scenarios whose names give one results folder (`Normal Lifecycle` and
+/// `normal-lifecycle`): their reports would mix.
 fn same_names(plans: &[Plan]) -> Vec<Diagnostic> {
+    let folder = |plan: &Plan| results::scenario_folder(&plan.name);
     let mut problems = Vec::new();
     for (i, plan) in plans.iter().enumerate() {
-        if plans[..i].iter().any(|p| p.name == plan.name) {
-            problems.push(Diagnostic::for_path(
-                &plan.path,
-                format!(
-                    "two scenarios of this run are named `{}`; give one another `name:`",
-                    plan.name
+        if let Some(other) = plans[..i].iter().find(|p| folder(p) == folder(plan)) {
+            let message = match other.name == plan.name {
+                true => format!("two scenarios of this run are named `{}`", plan.name),
+                false => format!(
+                    "the scenarios `{}` and `{}` would share the results folder `{}`",
+                    other.name,
+                    plan.name,
+                    folder(plan)
                 ),
-            ));
+            };
+            problems.push(Diagnostic::for_path(&plan.path, message).help("give one of them another `name:`"));
         }
     }
     problems
@@ -189,7 +194,7 @@ async fn run_all(plans: Vec<Plan>, args: &RunArgs) -> u8 {
 fn results_dir(plan: &Plan, out: Option<&Path>, several: bool, started: chrono::DateTime<chrono::Utc>) -> PathBuf {
     match (out, several) {
         (Some(out), false) => out.to_path_buf(),
-        (Some(out), true) => out.join(results::slug(&plan.name)),
+        (Some(out), true) => out.join(results::scenario_folder(&plan.name)),
         (None, _) => results::scenario_dir(Path::new("results"), &plan.name, started),
     }
 }

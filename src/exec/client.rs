@@ -55,6 +55,7 @@ pub async fn run(
     let mut state = ClientState {
         actor: actor.clone(),
         index: instance.index,
+        started,
         saved: Map::new(),
         counts: Default::default(),
         last: None,
@@ -69,7 +70,6 @@ pub async fn run(
         shared: &shared,
         state,
         assertions_run: 0,
-        started,
         latency: Default::default(),
     };
     let (steps, mut status, _) = if cancelled {

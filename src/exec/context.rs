@@ -96,6 +96,8 @@ pub struct ClientState {
     pub actor: Actor,
     /// 0-based position among all instances.
     pub index: u64,
+    /// When it started its steps: `client.elapsed_ms` and step offsets count from here.
+    pub started: tokio::time::Instant,
     /// Values saved and set.
     pub saved: Map<String, Value>,
     /// Successes per step name.
@@ -140,6 +142,7 @@ impl ClientState {
             "group": &*self.actor.group,
             "id": self.actor.client_id,
             "index": self.index,
+            "elapsed_ms": super::step::ms(self.started.elapsed()),
         });
         scope.insert("client".into(), Jinja::from(Serde(client)));
         scope.insert("counts".into(), Jinja::from(Serde(&self.counts)));

@@ -31,8 +31,6 @@ pub struct Runner<'a> {
     pub state: ClientState,
     /// Assertions run so far.
     pub assertions_run: u64,
-    /// When the client started, for step offsets.
-    pub started: Instant,
     /// Latencies of the steps that sent something.
     pub latency: crate::exec::latency::LatencyRecorder,
 }
@@ -75,7 +73,7 @@ impl Runner<'_> {
             kind: step.action.key(),
             at: step.at,
             status: Status::Passed,
-            started_ms: ms(started - self.started),
+            started_ms: ms(started - self.state.started),
             elapsed_ms: 0.0,
             attempts: 0,
             time_to_success_ms: None,

@@ -63,6 +63,19 @@ async fn closed_loops_count_iterations_and_saved_values_flow() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn the_client_clock_measures_time_between_steps() {
+    // An instance that starts 1.5s late still counts from its own start; `duration_ms` turns a
+    // configured duration into the same unit for a comparison.
+    let result = run(
+        "vars: { silence: 2s }\nclients:\n  a:\n    start_after: 1500ms\n    steps:\n      - set: { from: \"{{ client.elapsed_ms }}\" }\n      - wait: \"{{ vars.silence }}\"\n      - set: { took: \"{{ client.elapsed_ms - from }}\" }\n      - check: \"{{ took >= vars.silence | duration_ms }}\"\n    record:\n      from: \"{{ from }}\"\n      took: \"{{ took }}\"\n",
+    )
+    .await;
+    assert_eq!(result.status, Status::Passed, "{:?}", result.clients[0].error);
+    assert_eq!(result.clients[0].record["from"], 0.0);
+    assert_eq!(result.clients[0].record["took"], 2000.0);
+}
+
+#[tokio::test(start_paused = true)]
 async fn barriers_release_every_instance_together() {
     let result = run(
         "clients:\n  a:\n    count: 3\n    ramp_up: 3s\n    steps:\n      - barrier: go\n      - check: \"{{ true }}\"\n",

@@ -32,19 +32,21 @@ impl RecordingSessions {
     }
 }
 
-/// A request being served; it ends (and the session's idle time starts again) when dropped.
-struct InFlight {
+/// A request being served on a live session; it ends (and the session's idle time starts
+/// again) when dropped.
+pub(super) struct InFlight {
     lab: Arc<LabState>,
     session: String,
 }
 
 impl InFlight {
-    fn begin(lab: Arc<LabState>, session: &str) -> Self {
-        lab.tracker.begin(session);
-        Self {
+    /// Counts a request on `session`, or `None` when the session is not live (ended, or never
+    /// initialized).
+    pub(super) fn begin(lab: Arc<LabState>, session: &str) -> Option<Self> {
+        lab.tracker.begin(session).then(|| Self {
             lab,
             session: session.to_string(),
-        }
+        })
     }
 }
 
@@ -140,6 +142,9 @@ impl SessionManager for RecordingSessions {
             return Ok(response);
         };
         self.lab.tracker.started(id);
+        // Busy until answered: a slow store write must not let the new session expire before
+        // the client has even seen its id.
+        let _busy = InFlight::begin(self.lab.clone(), id);
         let session = NewSession {
             session_id: id.to_string(),
             client_name: params["clientInfo"]["name"].as_str().map(str::to_string),
@@ -181,7 +186,8 @@ impl SessionManager for RecordingSessions {
             self.lab.tracker.touch(id);
             return Ok(self.inner.create_stream(id, message).await?.left_stream());
         };
-        // Busy until its stream ends: a long request does not make its session idle.
+        // Busy until its stream ends: a long request does not make its session idle. (The
+        // gate holds the request's first count until this one is taken.)
         let busy = InFlight::begin(self.lab.clone(), id);
         let stream = self.inner.create_stream(id, message).await?;
         let (tx, mut rx) = tokio::sync::mpsc::channel(STREAM_BUFFER);

@@ -65,13 +65,17 @@ impl Tracker {
         }
     }
 
-    /// A request on the session begins; it is active until [`Tracker::finished`].
-    pub fn begin(&self, id: &str) {
+    /// A request on the session begins: if the session is live, it stays active until
+    /// [`Tracker::finished`] and this is true; otherwise nothing is counted and this is false.
+    /// The check and the count are one step, so a sweep cannot end the session in between.
+    pub fn begin(&self, id: &str) -> bool {
         let mut state = self.state();
-        if let Some(seen) = state.live.get_mut(id) {
-            *seen = Instant::now();
-            *state.in_flight.entry(id.to_string()).or_default() += 1;
-        }
+        let Some(seen) = state.live.get_mut(id) else {
+            return false;
+        };
+        *seen = Instant::now();
+        *state.in_flight.entry(id.to_string()).or_default() += 1;
+        true
     }
 
     /// A request that [`Tracker::begin`] counted has ended.
@@ -173,7 +177,8 @@ mod tests {
     async fn a_request_in_flight_keeps_its_session() {
         let tracker = Tracker::default();
         tracker.started("a");
-        tracker.begin("a");
+        assert!(tracker.begin("a"));
+        assert!(!tracker.begin("never-initialized"));
         tokio::time::advance(Duration::from_secs(10)).await;
         assert!(tracker.expire(Duration::from_secs(5)).is_empty(), "busy, not idle");
         tracker.finished("a");

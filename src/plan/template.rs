@@ -45,6 +45,7 @@ impl TemplateEngine {
         env.set_auto_escape_callback(|_| AutoEscape::None);
         env.set_fuel(Some(FUEL));
         env.set_recursion_limit(100);
+        env.add_filter("duration_ms", duration_ms);
         Self { env, next_id: 0 }
     }
 
@@ -96,6 +97,14 @@ impl TemplateEngine {
     }
 }
 
+/// The `duration_ms` filter: a duration as scenarios write it (`"5m"`) to whole milliseconds
+/// (`300000`), so a template can compare a measured time with a configured one.
+fn duration_ms(text: &str) -> Result<u64, minijinja::Error> {
+    let duration = super::parse_duration(text)
+        .map_err(|e| minijinja::Error::new(ErrorKind::InvalidOperation, format!("duration_ms: {}", e.message)))?;
+    Ok(u64::try_from(duration.as_millis()).unwrap_or(u64::MAX))
+}
+
 fn name(id: u32) -> String {
     format!("t{id}")
 }
@@ -138,10 +147,23 @@ mod tests {
     }
 
     #[test]
+    fn duration_ms_turns_a_duration_into_milliseconds() {
+        let mut engine = TemplateEngine::new();
+        let t = engine.add("{{ d | duration_ms }}", Some("d | duration_ms")).unwrap();
+        let ms = |d: &str| engine.render(&t, &context! { d => d });
+        assert_eq!(ms("5m").unwrap(), serde_json::json!(300_000));
+        assert_eq!(ms("1h 30m").unwrap(), serde_json::json!(5_400_000));
+        assert_eq!(ms("250ms").unwrap(), serde_json::json!(250));
+        let e = ms("90").unwrap_err();
+        assert!(e.to_string().contains("has no unit"), "{e}");
+    }
+
+    #[test]
     fn filters_and_tests_are_probed() {
         let engine = TemplateEngine::new();
         assert!(engine.has_filter("default"));
         assert!(engine.has_filter("tojson"));
+        assert!(engine.has_filter("duration_ms"));
         assert!(!engine.has_filter("no_such_filter"));
         assert!(engine.has_test("defined"));
         assert!(!engine.has_test("no_such_test"));

@@ -17,9 +17,19 @@ use crate::exec::outcome::{ClientResult, ScenarioResult};
 /// The longest slug a file name gets (before any disambiguating suffix).
 const MAX_SLUG: usize = 64;
 
-/// `<base>/<scenario-slug>-<YYYYMMDD-HHMMSS>` (UTC): where one scenario run's files go.
+/// `<base>/<scenario-folder>-<YYYYMMDD-HHMMSS>` (UTC): where one scenario run's files go.
 pub fn scenario_dir(base: &Path, scenario: &str, started: DateTime<Utc>) -> PathBuf {
-    base.join(format!("{}-{}", slug(scenario), started.format("%Y%m%d-%H%M%S")))
+    base.join(format!(
+        "{}-{}",
+        scenario_folder(scenario),
+        started.format("%Y%m%d-%H%M%S")
+    ))
+}
+
+/// The folder name of a scenario's results: its name as a lower-case [`slug`], so
+/// `Normal Lifecycle` writes to `normal-lifecycle`.
+pub fn scenario_folder(name: &str) -> String {
+    slug(name).to_ascii_lowercase()
 }
 
 /// The file name of a client instance's result: `client_<id>_<group-slug>.json`.
@@ -149,7 +159,7 @@ fn sync_dir(dir: &Path) {
 
 /// `name` reduced to `[A-Za-z0-9_-]` for a file name: every other run of characters becomes one
 /// `-`, dashes at the ends go, at most 64 characters; an empty result is `unnamed`.
-pub fn slug(name: &str) -> String {
+fn slug(name: &str) -> String {
     let mut out = String::with_capacity(name.len().min(MAX_SLUG));
     let mut dash = false;
     for c in name.chars() {
@@ -250,7 +260,7 @@ mod tests {
     #[test]
     fn scenario_dir_is_slug_and_utc_timestamp() {
         let started = Utc.with_ymd_and_hms(2025, 3, 4, 5, 6, 7).unwrap();
-        let dir = scenario_dir(Path::new("results"), "stale session / cleanup", started);
+        let dir = scenario_dir(Path::new("results"), "Stale session / cleanup", started);
         assert_eq!(dir, Path::new("results/stale-session-cleanup-20250304-050607"));
     }
 
