@@ -9,7 +9,7 @@ use super::event::{Event, Exchange};
 use super::step::{Miss, Runner, ms};
 use crate::mask::mask_url;
 use crate::plan::{Action, ConnectionKind, SqlConnectionPlan, SqlQuery, StepPlan};
-use crate::proto::sql::{Options, SqlError};
+use crate::proto::sql::{Durability, Options, SqlError};
 
 impl Runner<'_> {
     /// Runs the step's query; the result document is `{rows, row_count, columns, elapsed_ms}`.
@@ -86,5 +86,6 @@ fn options(plan: &SqlConnectionPlan) -> Options {
     Options {
         pool_size: plan.pool_size,
         connect_timeout: plan.connect_timeout,
+        durability: Durability::Default,
     }
 }

@@ -75,6 +75,7 @@ impl Db {
         let options = Options {
             pool_size: 1,
             connect_timeout: DEADLINE,
+            durability: Durability::Default,
         };
         let database = Database::open(Target::parse(&self.url).unwrap(), options).unwrap();
         database
@@ -130,6 +131,7 @@ macro_rules! on_both_backends {
 
 on_both_backends!(
     open_creates_the_tables_once,
+    commits_do_not_wait_for_the_disk,
     a_session_lives_and_ends_with_each_reason,
     a_session_ends_once,
     shutdown_ends_every_active_session,
@@ -180,6 +182,16 @@ async fn row(store: &Store, id: &str) -> SessionRow {
 
 fn ids(rows: &[SessionRow]) -> Vec<&str> {
     rows.iter().map(|r| r.session_id.as_str()).collect()
+}
+
+async fn commits_do_not_wait_for_the_disk(db: Db) {
+    let store = db.store().await;
+    let (sql, expected) = match db.backend {
+        Backend::Sqlite => ("PRAGMA synchronous", json!({"synchronous": 1})),
+        Backend::Postgres => ("SHOW synchronous_commit", json!({"synchronous_commit": "off"})),
+    };
+    let answer = store.database.query(sql, &[], DEADLINE).await.unwrap();
+    assert_eq!(Value::Object(answer.rows[0].clone()), expected);
 }
 
 async fn open_creates_the_tables_once(db: Db) {

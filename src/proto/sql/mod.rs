@@ -25,6 +25,19 @@ pub struct Options {
     pub pool_size: u32,
     /// Deadline for opening one connection.
     pub connect_timeout: Duration,
+    /// What a commit waits for.
+    pub durability: Durability,
+}
+
+/// What a commit on the pool's connections waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// The database's own setting: `sql` steps never change how a user's database works.
+    Default,
+    /// A commit does not wait for the disk: a crash of the machine may lose the last commits,
+    /// never corrupt the database. SQLite `synchronous=NORMAL` (safe in WAL mode), PostgreSQL
+    /// `synchronous_commit=off`. For the lab's store, which writes on every request.
+    Relaxed,
 }
 
 /// What a statement gave back.

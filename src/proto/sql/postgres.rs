@@ -20,7 +20,7 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 use super::pg_param::Param;
 use super::pg_wrap::wrap;
 use super::target::{PgTarget, TlsMode};
-use super::{Answer, Options, SqlError, exact, unique_names};
+use super::{Answer, Durability, Options, SqlError, exact, unique_names};
 
 /// How long a cancelled statement gets to end after the deadline, before its connection is
 /// dropped instead.
@@ -45,10 +45,14 @@ impl Pool {
         let mut config = target.config;
         config.connect_timeout(options.connect_timeout);
         // Timestamps come back in UTC, the same whatever the server's zone, unless the URL asks.
-        let session = config.get_options().unwrap_or_default().to_string();
+        let mut session = config.get_options().unwrap_or_default().to_string();
         if !session.to_ascii_lowercase().contains("timezone") {
-            config.options(format!("{session} -c TimeZone=UTC").trim_start());
+            session.push_str(" -c TimeZone=UTC");
         }
+        if options.durability == Durability::Relaxed {
+            session.push_str(" -c synchronous_commit=off");
+        }
+        config.options(session.trim_start());
         let (tls, mode) = match target.tls {
             TlsMode::Disable => (Tls::Off, SslMode::Disable),
             TlsMode::Prefer => (rustls(false)?, SslMode::Prefer),

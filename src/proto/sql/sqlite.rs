@@ -14,7 +14,7 @@ use tokio::task::{JoinError, JoinHandle, spawn_blocking};
 use tokio::time::{Instant, sleep_until, timeout_at};
 
 use super::target::SqliteLocation;
-use super::{Answer, Options, SqlError};
+use super::{Answer, Durability, Options, SqlError};
 
 /// The longest busy timeout SQLite takes (milliseconds in a C `int`).
 const MAX_BUSY: Duration = Duration::from_millis(i32::MAX as u64);
@@ -25,6 +25,7 @@ pub struct Pool {
     /// One permit per connection that may be in use at once.
     permits: Arc<Semaphore>,
     idle: Mutex<Vec<Connection>>,
+    durability: Durability,
 }
 
 /// What a new connection opens.
@@ -87,6 +88,7 @@ impl Pool {
             source: Arc::new(source),
             permits: Arc::new(Semaphore::new(size)),
             idle: Mutex::new(Vec::new()),
+            durability: options.durability,
         }
     }
 
@@ -113,10 +115,14 @@ impl Pool {
         if let Some(conn) = idle {
             return Ok(Lease { conn, permit });
         }
-        let source = Arc::clone(&self.source);
+        let (source, durability) = (Arc::clone(&self.source), self.durability);
         // Opening touches the file system, so it blocks. Past the deadline the opening is left
         // to finish on its own; its connection and permit are then dropped with it.
-        let opening = spawn_blocking(move || source.open().map(|conn| Lease { conn, permit }));
+        let opening = spawn_blocking(move || {
+            let conn = source.open()?;
+            set_durability(&conn, durability)?;
+            Ok(Lease { conn, permit })
+        });
         match timeout_at(end, opening).await {
             Ok(joined) => joined.map_err(crashed)?,
             Err(_) => Err(timed_out),
@@ -220,6 +226,16 @@ impl Source {
                 open_memory(uri)
             }
         }
+    }
+}
+
+/// Applies [`Durability`] to a new connection (`synchronous` is per connection).
+fn set_durability(conn: &Connection, durability: Durability) -> Result<(), SqlError> {
+    match durability {
+        Durability::Default => Ok(()),
+        Durability::Relaxed => conn
+            .pragma_update(None, "synchronous", "NORMAL")
+            .map_err(|e| SqlError::Connect(format!("PRAGMA synchronous=NORMAL: {}", sqlite_message(&e)))),
     }
 }
 

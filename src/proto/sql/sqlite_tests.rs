@@ -13,6 +13,7 @@ fn options(pool_size: u32) -> Options {
     Options {
         pool_size,
         connect_timeout: LONG,
+        durability: Durability::Default,
     }
 }
 
@@ -47,6 +48,29 @@ async fn count(pool: &Pool, sql: &str) -> u64 {
 
 fn keys(row: &Map<String, Value>) -> Vec<&str> {
     row.keys().map(String::as_str).collect()
+}
+
+#[tokio::test]
+async fn relaxed_durability_applies_to_every_new_connection_and_default_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("test.db");
+    let relaxed = Options {
+        durability: Durability::Relaxed,
+        ..options(2)
+    };
+    let pool = Pool::new(SqliteLocation::File(path.clone()), relaxed);
+    // Two statements at once hold both connections.
+    let (a, b) = tokio::join!(
+        first(&pool, "PRAGMA synchronous", &[]),
+        first(&pool, "PRAGMA synchronous", &[])
+    );
+    assert_eq!((a, b), (json!({"synchronous": 1}), json!({"synchronous": 1})), "NORMAL");
+    let (_dir, pool) = file_pool(1);
+    assert_eq!(
+        first(&pool, "PRAGMA synchronous", &[]).await,
+        json!({"synchronous": 2}),
+        "FULL"
+    );
 }
 
 #[tokio::test]
