@@ -7,6 +7,7 @@ use std::process::Output;
 use std::time::Duration;
 
 use serde_json::Value;
+use support::binary::console;
 
 /// The pack's scenarios, one file each, named as their files.
 const PACK: [&str; 7] = [
@@ -24,16 +25,7 @@ fn pack() -> PathBuf {
 }
 
 async fn runner(args: &[&str], cwd: &Path) -> Output {
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_runner"));
-    cmd.current_dir(cwd).args(args).kill_on_drop(true);
-    tokio::time::timeout(Duration::from_secs(120), cmd.output())
-        .await
-        .expect("the run ends within 120s")
-        .unwrap()
-}
-
-fn console(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr)
+    support::binary::runner(args, cwd, Duration::from_secs(120)).await
 }
 
 fn report(out: &Path, scenario: &str) -> Value {

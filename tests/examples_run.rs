@@ -6,9 +6,9 @@ mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
-use std::time::Duration;
 
 use serde_json::Value;
+use support::binary::console;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -33,10 +33,6 @@ fn json(path: &Path) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-fn console(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr)
-}
-
 /// Every client instance the example declares: (group, count), from `runner plan --format json`.
 fn groups(file: &Path) -> Vec<(String, u64)> {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_runner"))
@@ -56,20 +52,7 @@ fn groups(file: &Path) -> Vec<(String, u64)> {
 
 /// Runs one example against the server; the results go to `out`.
 async fn run(file: &Path, addr: std::net::SocketAddr, out: &Path) -> Output {
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_runner"));
-    cmd.arg("run")
-        .arg(file)
-        .arg("--set")
-        .arg(format!("api_url=http://{addr}"))
-        .arg("--out")
-        .arg(out)
-        .arg("--progress")
-        .arg("never")
-        .kill_on_drop(true);
-    tokio::time::timeout(Duration::from_secs(60), cmd.output())
-        .await
-        .unwrap_or_else(|_| panic!("{} does not end within 60s", file.display()))
-        .unwrap()
+    support::binary::run_file(file, &[format!("api_url=http://{addr}")], out, Path::new(".")).await
 }
 
 #[tokio::test]

@@ -6,7 +6,6 @@ mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
-use std::time::Duration;
 
 use support::pg::Schema;
 
@@ -16,19 +15,7 @@ fn example(name: &str) -> PathBuf {
 
 /// Runs an example from `cwd`, with `--set` for each of `sets`; the results go to `out`.
 async fn run(file: &Path, cwd: &Path, sets: &[String], out: &Path) -> Output {
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_runner"));
-    cmd.current_dir(cwd).arg("run").arg(file);
-    for set in sets {
-        cmd.arg("--set").arg(set);
-    }
-    cmd.arg("--out")
-        .arg(out)
-        .args(["--progress", "never"])
-        .kill_on_drop(true);
-    tokio::time::timeout(Duration::from_secs(60), cmd.output())
-        .await
-        .expect("the example ends within 60s")
-        .unwrap()
+    support::binary::run_file(file, sets, out, cwd).await
 }
 
 fn assert_passed(output: &Output, out: &Path) {

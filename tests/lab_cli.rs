@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
 
+use support::binary::console;
 use support::pg::Schema;
 
 fn example(name: &str) -> PathBuf {
@@ -13,12 +14,7 @@ fn example(name: &str) -> PathBuf {
 }
 
 async fn runner(args: &[&str], cwd: &Path) -> Output {
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_runner"));
-    cmd.current_dir(cwd).args(args).kill_on_drop(true);
-    tokio::time::timeout(Duration::from_secs(60), cmd.output())
-        .await
-        .expect("the run ends within 60s")
-        .unwrap()
+    support::binary::runner(args, cwd, Duration::from_secs(60)).await
 }
 
 /// `runner run ARGS… --progress never`.
@@ -27,10 +23,6 @@ async fn run(args: &[&str], cwd: &Path) -> Output {
     all.extend_from_slice(args);
     all.extend_from_slice(&["--progress", "never"]);
     runner(&all, cwd).await
-}
-
-fn console(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr)
 }
 
 #[tokio::test]

@@ -20,19 +20,7 @@ fn scenario(dir: &Path, name: &str, body: &str) -> PathBuf {
 
 /// Runs the binary on a scenario with `base` pointing at the server; the results go to `out`.
 async fn run(file: &Path, base: &str, out: &Path) -> Output {
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_runner"));
-    cmd.arg("run")
-        .arg(file)
-        .arg("--set")
-        .arg(format!("base={base}"))
-        .arg("--out")
-        .arg(out)
-        .arg("--progress")
-        .arg("never");
-    tokio::time::timeout(std::time::Duration::from_secs(60), cmd.output())
-        .await
-        .expect("the run ends")
-        .unwrap()
+    support::binary::run_file(file, &[format!("base={base}")], out, Path::new(".")).await
 }
 
 fn json(path: &Path) -> Value {

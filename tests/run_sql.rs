@@ -33,19 +33,8 @@ async fn run_with(name: &str, sets: &[(&str, &str)], body: &str) -> Run {
     let file = dir.path().join(format!("{name}.yaml"));
     std::fs::write(&file, format!("name: {name}\n{body}")).unwrap();
     let out = dir.path().join("out");
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_runner"));
-    cmd.arg("run").arg(&file);
-    for (var, value) in sets {
-        cmd.arg("--set").arg(format!("{var}={value}"));
-    }
-    cmd.arg("--out")
-        .arg(&out)
-        .args(["--progress", "never"])
-        .kill_on_drop(true);
-    let output = tokio::time::timeout(Duration::from_secs(60), cmd.output())
-        .await
-        .expect("the run ends within 60s")
-        .unwrap();
+    let sets: Vec<String> = sets.iter().map(|(var, value)| format!("{var}={value}")).collect();
+    let output = support::binary::run_file(&file, &sets, &out, Path::new(".")).await;
     Run {
         _dir: dir,
         file,

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod binary;
 pub mod lab_process;
 pub mod mcp;
 pub mod pg;
