@@ -1,4 +1,4 @@
-//! The names a template may use at a given place in a scenario (DESIGN §3).
+//! The names a template may use at a given place in a scenario (docs/scenario-language.md §10).
 
 use std::collections::BTreeSet;
 
