@@ -6,6 +6,9 @@
 // Diagnostics are the error type of loading and compiling: a cold path, returned once per file,
 // so their size (a message, a help, a position) is not worth boxing.
 #![allow(clippy::result_large_err)]
+// Every line the runner prints goes through `report::console`, which masks secrets and escapes
+// terminal controls; a stray `println!` would bypass both.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod assert;
 pub mod cli;
@@ -13,6 +16,10 @@ pub mod compile;
 pub mod diagnostic;
 pub mod exec;
 pub mod json;
+#[allow(
+    clippy::print_stderr,
+    reason = "the reference server's own log lines, about its own state"
+)]
 pub mod lab;
 pub mod load;
 pub mod mask;

@@ -1,10 +1,13 @@
 //! The command line: argument parsing and wiring of the pipeline stages, nothing else.
 
+#[allow(
+    clippy::print_stderr,
+    reason = "`runner lab` logs the lab's own state, like the lab itself"
+)]
 mod lab;
 mod run;
 mod run_lab;
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -13,8 +16,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::compile::{CompileOptions, compile};
 use crate::diagnostic::{Diagnostic, render_all};
 use crate::load::{Overrides, load};
+use crate::mask::{self, Masker};
 use crate::plan::Plan;
-use crate::report::plan_tree;
+use crate::report::{console, plan_tree};
 
 /// Exit code of a run where every scenario passed (or every file is valid).
 pub const EXIT_OK: u8 = 0;
@@ -80,6 +84,25 @@ pub(crate) struct VarArgs {
     /// Replace one variable's default: NAME=VALUE, the value typed as YAML (repeatable; wins over --vars).
     #[arg(long = "set", value_name = "NAME=VALUE")]
     assignments: Vec<String>,
+    /// Like --set, but the value is a secret: `***` wherever it would be printed or written. A
+    /// bare NAME takes the value of the environment variable NAME (repeatable; wins over --vars).
+    #[arg(long = "secret", value_name = "NAME=VALUE|NAME")]
+    secrets: Vec<String>,
+}
+
+impl VarArgs {
+    /// Each `--secret` as (name, value), `NAME` alone read from the environment.
+    fn secrets(&self) -> Vec<Result<(&str, String), String>> {
+        self.secrets
+            .iter()
+            .map(|secret| match secret.split_once('=') {
+                Some((name, value)) => Ok((name, value.to_string())),
+                None => std::env::var(secret.trim())
+                    .map(|value| (secret.as_str(), value))
+                    .map_err(|_| format!("`--secret {secret}`: the environment variable `{secret}` is not set")),
+            })
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -91,6 +114,12 @@ enum Format {
 impl Cli {
     /// Runs the command; returns the process exit code.
     pub fn run(self) -> ExitCode {
+        // Before anything is printed: every output masks the secrets from here on.
+        if let Some(vars) = self.vars() {
+            mask::install(Masker::new(
+                vars.secrets().into_iter().flatten().map(|(_, value)| value),
+            ));
+        }
         let code = match self.command {
             Some(Command::Run(args)) => run::run(args),
             None if self.run.paths.is_empty() => {
@@ -100,10 +129,24 @@ impl Cli {
             None => run::run(self.run),
             Some(Command::Validate { paths, vars }) => validate(&paths, &vars),
             Some(Command::Plan { file, format, vars }) => plan(file, format, &vars),
-            Some(Command::Schema) => print(&schema_text()),
+            Some(Command::Schema) => {
+                console::out_verbatim(&schema_text());
+                EXIT_OK
+            }
             Some(Command::Lab(args)) => lab::lab(args),
         };
         ExitCode::from(code)
+    }
+}
+
+impl Cli {
+    fn vars(&self) -> Option<&VarArgs> {
+        match &self.command {
+            None => Some(&self.run.vars),
+            Some(Command::Run(args)) => Some(&args.vars),
+            Some(Command::Validate { vars, .. } | Command::Plan { vars, .. }) => Some(vars),
+            Some(Command::Schema | Command::Lab(_)) => None,
+        }
     }
 }
 
@@ -125,6 +168,23 @@ fn overrides(vars: &VarArgs, supplied: &[(&str, String)]) -> Result<Overrides, V
     for assignment in &vars.assignments {
         if let Err(message) = overrides.add_assignment(assignment) {
             problems.push(Diagnostic::for_path(std::path::Path::new("--set"), message));
+        }
+    }
+    // After `--set`, so a secret wins; one name in both is refused rather than one of them
+    // silently ignored.
+    for secret in vars.secrets() {
+        let added = secret.and_then(|(name, value)| {
+            let set_too = vars
+                .assignments
+                .iter()
+                .any(|a| a.split_once('=').is_some_and(|(n, _)| n.trim() == name.trim()));
+            match set_too {
+                true => Err(format!("`{}` is given by both --set and --secret", name.trim())),
+                false => overrides.add_secret(name, &value),
+            }
+        });
+        if let Err(message) = added {
+            problems.push(Diagnostic::for_path(std::path::Path::new("--secret"), message));
         }
     }
     for (name, value) in supplied {
@@ -174,7 +234,7 @@ fn validate(paths: &[PathBuf], vars: &VarArgs) -> u8 {
     print(&out);
     if diagnostics.is_empty() {
         if plans.is_empty() {
-            eprintln!("error: no scenario files found");
+            console::err("error: no scenario files found\n");
             return EXIT_INVALID;
         }
         return EXIT_OK;
@@ -192,8 +252,10 @@ fn plan(file: PathBuf, format: Format, vars: &VarArgs) -> u8 {
         match format {
             Format::Text => text.push_str(&plan_tree(plan)),
             Format::Json => {
-                text.push_str(&serde_json::to_string_pretty(plan).expect("a plan serializes"));
-                text.push('\n');
+                if let Err(e) = console::out_json(plan) {
+                    console::err(&format!("error: cannot print the plan: {e}\n"));
+                    return EXIT_FAILED;
+                }
             }
         }
     }
@@ -201,13 +263,12 @@ fn plan(file: PathBuf, format: Format, vars: &VarArgs) -> u8 {
 }
 
 pub(crate) fn report(diagnostics: &[Diagnostic]) -> u8 {
-    eprint!("{}", render_all(diagnostics));
+    console::err(&render_all(diagnostics));
     EXIT_INVALID
 }
 
-/// Writes to stdout; a closed pipe (`runner plan x | head`) is not an error.
+/// Writes to stdout through [`console::out`] (masked, escaped; a closed pipe is not an error).
 pub(crate) fn print(text: &str) -> u8 {
-    let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
+    console::out(text);
     EXIT_OK
 }

@@ -13,10 +13,9 @@ use super::{
 use crate::diagnostic::Diagnostic;
 use crate::exec::{Run, ScenarioResult, Status, run_scenario};
 use crate::lab::Lab;
-use crate::mask::mask_url;
 use crate::plan::Plan;
 use crate::report::{
-    Progress, ProgressMode, Transcript, TranscriptRouter, drive, results, run_summary, scenario_summary,
+    Progress, ProgressMode, Transcript, TranscriptRouter, console, drive, results, run_summary, scenario_summary,
 };
 
 /// What `runner run` takes.
@@ -25,7 +24,7 @@ pub struct RunArgs {
     /// Scenario files or folders (searched recursively for *.yaml and *.yml).
     pub paths: Vec<PathBuf>,
     #[command(flatten)]
-    vars: VarArgs,
+    pub(super) vars: VarArgs,
     /// Write the results here instead of results/<scenario>-<timestamp>/ (one sub-folder per
     /// scenario when several run).
     #[arg(long, value_name = "DIR")]
@@ -66,7 +65,7 @@ pub fn run(args: RunArgs) -> u8 {
     }
     let plans: Vec<Plan> = plans.into_iter().filter(|p| selected(p, &args)).collect();
     if plans.is_empty() {
-        eprintln!("error: no scenario to run (every one was filtered out by --tag / --skip-tag)");
+        console::err("error: no scenario to run (every one was filtered out by --tag / --skip-tag)\n");
         return EXIT_INVALID;
     }
     let problems = same_names(&plans);
@@ -76,7 +75,7 @@ pub fn run(args: RunArgs) -> u8 {
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            console::err(&format!("error: cannot start the async runtime: {e}\n"));
             return EXIT_FAILED;
         }
     };
@@ -91,7 +90,7 @@ pub fn run(args: RunArgs) -> u8 {
     match runtime.block_on(lab.shutdown()) {
         Ok(_) => code,
         Err(e) => {
-            eprintln!("error: the lab's store could not record its shutdown: {e}");
+            console::err(&format!("error: the lab's store could not record its shutdown: {e}\n"));
             code.max(EXIT_FAILED)
         }
     }
@@ -101,16 +100,16 @@ pub fn run(args: RunArgs) -> u8 {
 /// exit code.
 async fn with_lab(plans: &[Plan], args: &RunArgs) -> Result<(Lab, Vec<Plan>), u8> {
     let database = run_lab::database(args.lab_database.as_deref(), args.out.as_deref()).map_err(|e| {
-        eprintln!("error: cannot make the lab's store: {e}");
+        console::err(&format!("error: cannot make the lab's store: {e}\n"));
         EXIT_FAILED
     })?;
     let settings = run_lab::settings(plans, database).map_err(|problems| report(&problems))?;
     let (lab, supplied) = run_lab::start(settings).await.map_err(|e| {
-        eprintln!("error: cannot start the lab: {e}");
+        console::err(&format!("error: cannot start the lab: {e}\n"));
         EXIT_FAILED
     })?;
     if !args.quiet {
-        eprintln!("lab: {} (store: {})", lab.mcp_url(), mask_url(lab.database_url()));
+        console::err(&format!("lab: {} (store: {})\n", lab.mcp_url(), lab.database_url()));
     }
     let (plans, diagnostics) = compile_with(&args.paths, &args.vars, &supplied);
     if !diagnostics.is_empty() {
@@ -170,7 +169,7 @@ async fn run_all(plans: Vec<Plan>, args: &RunArgs) -> u8 {
             let result = match result {
                 Ok(result) => result,
                 Err(e) => {
-                    eprintln!("error: cannot write results to {}: {e}", dir.display());
+                    console::err(&format!("error: cannot write results to {}: {e}\n", dir.display()));
                     write_failed = true;
                     continue;
                 }
@@ -252,7 +251,7 @@ async fn stop_on_ctrl_c(cancel: CancellationToken) {
     if tokio::signal::ctrl_c().await.is_err() {
         return;
     }
-    eprintln!("\ninterrupted: stopping the clients and writing results (Ctrl-C again to quit now)");
+    console::err("\ninterrupted: stopping the clients and writing results (Ctrl-C again to quit now)\n");
     cancel.cancel();
     if tokio::signal::ctrl_c().await.is_ok() {
         std::process::exit(i32::from(EXIT_INTERRUPTED));

@@ -2,9 +2,12 @@
 //! template can be told apart "used too early" from "never defined".
 
 use super::Compiler;
+use crate::mask::Masker;
 use crate::spec::{Step, StepKind};
 
 /// The name of a step: its `name:`, or its kind and subject (`heartbeat` for `call: heartbeat`).
+/// An `http` step's URL is masked by the rules (`GET http://u:***@h/?token=***`): the name goes
+/// to every report and into `counts`.
 pub fn step_name(step: &Step) -> String {
     if let Some(name) = &step.name {
         return name.value.clone();
@@ -15,7 +18,7 @@ pub fn step_name(step: &Step) -> String {
         StepKind::Http(h) => {
             let method = h.method.as_ref().map_or("GET".into(), |m| m.value.to_uppercase());
             let target = h.path.as_ref().or(h.url.as_ref()).map_or("", |t| t.value.as_str());
-            format!("{method} {target}")
+            format!("{method} {}", Masker::default().text(target))
         }
         StepKind::Wait(d) => format!("wait {}", d.0.value),
         StepKind::Barrier(name) => format!("barrier {}", name.value),
@@ -59,5 +62,26 @@ impl Compiler<'_> {
             }
             self.collect_from(children(step));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::compile::{CompileOptions, compile};
+    use crate::load::{Loaded, parse_scenario};
+    use crate::source::Source;
+
+    #[test]
+    fn an_http_steps_default_name_hides_its_secrets() {
+        let text = "clients:\n  a:\n    steps:\n      - http: { url: \"http://admin:pw1@127.0.0.1:1/x?password=pw2&token=t3&page=2\" }\n";
+        let source = Arc::new(Source::new("t.yaml", text));
+        let spec = parse_scenario(&source).unwrap();
+        let plan = compile(&Loaded { source, spec }, &CompileOptions::default()).unwrap();
+        assert_eq!(
+            plan.groups[0].steps[0].name,
+            "GET http://admin:***@127.0.0.1:1/x?password=***&token=***&page=2"
+        );
     }
 }

@@ -79,8 +79,8 @@ fn unused_overrides(overrides: &Overrides, scenarios: &[Loaded], used: &HashSet<
                 );
             }
             Origin::File(..) | Origin::Runner => {}
-            Origin::CommandLine => {
-                problems.push(Diagnostic::for_path(std::path::Path::new("--set"), message).maybe_help(help));
+            Origin::CommandLine(flag) => {
+                problems.push(Diagnostic::for_path(std::path::Path::new(flag), message).maybe_help(help));
             }
         }
     }

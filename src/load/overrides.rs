@@ -29,8 +29,8 @@ pub struct Override {
 pub enum Origin {
     /// A `--vars` file, with the key's position.
     File(Arc<Source>, Spanned<String>),
-    /// The command line.
-    CommandLine,
+    /// The command line, with the flag (`--set`, `--secret`).
+    CommandLine(&'static str),
     /// The runner itself (`--lab` points `mcp_url` and the like at the lab it started): applied
     /// where a scenario declares the name, ignored elsewhere, and beaten by `--set`.
     Runner,
@@ -56,17 +56,26 @@ impl Overrides {
         let (name, raw) = assignment
             .split_once('=')
             .ok_or_else(|| format!("`--set {assignment}`: expected NAME=VALUE"))?;
-        let name = name.trim();
-        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err(format!("`--set {assignment}`: `{name}` is not a variable name"));
-        }
-        let value = scalar(raw);
+        let name =
+            variable_name(name).ok_or_else(|| format!("`--set {assignment}`: `{name}` is not a variable name"))?;
+        self.push_command_line("--set", name, scalar(raw));
+        Ok(())
+    }
+
+    /// Adds a `--secret` value: like `--set`, but always a string (a secret is text, and `0012`
+    /// must not become 12).
+    pub fn add_secret(&mut self, name: &str, value: &str) -> Result<(), String> {
+        let name = variable_name(name).ok_or_else(|| format!("`--secret {name}`: `{name}` is not a variable name"))?;
+        self.push_command_line("--secret", name, Node::String(value.to_string()));
+        Ok(())
+    }
+
+    fn push_command_line(&mut self, flag: &'static str, name: &str, value: Node) {
         self.entries.push(Override {
             name: name.to_string(),
             value: Spanned::new(value, Default::default()),
-            origin: Origin::CommandLine,
+            origin: Origin::CommandLine(flag),
         });
-        Ok(())
     }
 
     /// Adds a value the runner supplies, applying after every vars file and before `--set`.
@@ -74,7 +83,7 @@ impl Overrides {
         let at = self
             .entries
             .iter()
-            .position(|o| matches!(o.origin, Origin::CommandLine))
+            .position(|o| matches!(o.origin, Origin::CommandLine(_)))
             .unwrap_or(self.entries.len());
         let value = Spanned::new(Node::String(value.to_string()), Default::default());
         let origin = Origin::Runner;
@@ -105,6 +114,12 @@ impl Overrides {
         }
         applied
     }
+}
+
+/// `name` trimmed, when it is a variable name (letters, digits, `_`).
+fn variable_name(name: &str) -> Option<&str> {
+    let name = name.trim();
+    (!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')).then_some(name)
 }
 
 /// A command-line value typed the way YAML types a plain scalar; anything that is not a scalar
@@ -142,6 +157,16 @@ mod tests {
             o.iter().next().unwrap().value.value,
             Node::String("http://x/?a=b".into())
         );
+    }
+
+    #[test]
+    fn secrets_are_strings_from_the_command_line() {
+        let mut o = Overrides::default();
+        o.add_secret("pin", "0012").unwrap();
+        assert!(o.add_secret("bad name", "x").is_err());
+        let entry = o.iter().next().unwrap();
+        assert_eq!(entry.value.value, Node::String("0012".into()));
+        assert!(matches!(entry.origin, Origin::CommandLine("--secret")));
     }
 
     #[test]

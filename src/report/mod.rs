@@ -1,11 +1,13 @@
 //! Everything the user sees: diagnostics summaries, the plan tree, progress and results.
 //!
+//! - [`console`]: every line printed to stdout and stderr, masked and escaped.
 //! - [`results`]: the result folder, client files and `report.json`, written atomically.
 //! - [`transcript`]: `transcript.jsonl` with secrets masked, and the per-scenario router.
 //! - [`progress`]: bars on a terminal, plain status lines elsewhere.
 //! - [`summary`]: the console summary after a run.
 //! - [`drive`]: the reporter task that feeds progress and transcripts from executor events.
 
+pub mod console;
 #[cfg(test)]
 mod fixtures;
 mod plan_tree;

@@ -5,12 +5,14 @@ use std::fmt::Write;
 use crate::plan::{
     Action, AssertionPlan, Body, DurationPlan, GroupPlan, Plan, Resolved, SaveFrom, StepPlan, ValuePlan,
 };
+use crate::report::console::shown;
 
 /// Renders a plan as a readable tree: phases, client groups with counts, every step with its
-/// durations, loops, retries, and who meets at each barrier.
+/// durations, loops, retries, and who meets at each barrier. Names are escaped to one line;
+/// [`crate::report::console`] masks and escapes the whole when it prints it.
 pub fn plan_tree(plan: &Plan) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "scenario {} ({})", plan.name, plan.path.display());
+    let _ = writeln!(out, "scenario {} ({})", shown(&plan.name), plan.path.display());
     if let Some(description) = &plan.description {
         let _ = writeln!(out, "  {}", description.trim());
     }
@@ -79,7 +81,8 @@ impl Tree<'_> {
         let _ = writeln!(
             self.out,
             "clients {} ×{} instance{plural}{timing}",
-            group.name, group.count
+            shown(&group.name),
+            group.count
         );
         self.steps(&group.steps, 1);
         if !group.record.is_empty() {
@@ -187,7 +190,7 @@ impl Tree<'_> {
 }
 
 fn modifiers(step: &StepPlan) -> String {
-    let mut out = format!(" {:?}", step.name);
+    let mut out = format!(" \"{}\"", shown(&step.name));
     if let Some(t) = &step.timeout {
         out.push_str(&format!(", timeout {}", duration(t)));
     }

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
 
 use crate::exec::event::Event;
+use crate::report::console::shown;
 use crate::report::summary::format_elapsed;
 
 /// At most this many bars per scenario: the rest of the groups share the last one.
@@ -291,8 +292,10 @@ impl Progress {
         self.last_line = Some(now);
     }
 
-    /// Writes a permanent line: in plain mode to the output, with bars above them.
+    /// Writes a permanent line: in plain mode to the output, with bars above them; masked and
+    /// escaped like everything the console shows.
     fn line(&mut self, line: &str) {
+        let line = shown(line);
         match &mut self.output {
             Output::Off => {}
             Output::Plain(out) => {
@@ -335,7 +338,7 @@ impl ScenarioState {
             self.phase_step = Some((group.clone(), step.clone()));
             if let Some(bars) = &self.bars {
                 bars.totals
-                    .set_message(totals_message(self.failed, self.phase_step.as_ref()));
+                    .set_message(shown(&totals_message(self.failed, self.phase_step.as_ref())));
             }
             return;
         };
@@ -343,7 +346,8 @@ impl ScenarioState {
             let bar = &mut bars.groups[slot];
             if bar.step.as_deref() != Some(&**step) {
                 bar.step = Some(step.clone());
-                bar.bar.set_message(group_message(bar.failed, bar.step.as_deref()));
+                bar.bar
+                    .set_message(shown(&group_message(bar.failed, bar.step.as_deref())));
             }
         }
     }
@@ -361,12 +365,13 @@ impl ScenarioState {
             let bar = &mut bars.groups[slot];
             if !passed {
                 bar.failed += 1;
-                bar.bar.set_message(group_message(bar.failed, bar.step.as_deref()));
+                bar.bar
+                    .set_message(shown(&group_message(bar.failed, bar.step.as_deref())));
             }
             bar.bar.inc(1);
             if !passed {
                 bars.totals
-                    .set_message(totals_message(self.failed, self.phase_step.as_ref()));
+                    .set_message(shown(&totals_message(self.failed, self.phase_step.as_ref())));
             }
             bars.totals.inc(1);
         }
@@ -390,11 +395,11 @@ impl ScenarioBars {
         let total: u64 = groups.iter().map(|(_, n)| n).sum();
         let totals = multi.add(ProgressBar::new(total));
         totals.set_style(style("{prefix} {pos}/{len} clients finished{msg} [{elapsed}]"));
-        totals.set_prefix(scenario.to_string());
+        totals.set_prefix(shown(scenario));
 
         let shared = groups.len() > MAX_GROUP_BARS;
         let own = if shared { MAX_GROUP_BARS - 1 } else { groups.len() };
-        let mut labels: Vec<(String, u64)> = groups[..own].iter().map(|(g, n)| (g.to_string(), *n)).collect();
+        let mut labels: Vec<(String, u64)> = groups[..own].iter().map(|(g, n)| (shown(g), *n)).collect();
         if shared {
             let rest = &groups[own..];
             labels.push((format!("+{} groups", rest.len()), rest.iter().map(|(_, n)| n).sum()));
@@ -669,6 +674,32 @@ mod tests {
                 "seed: passed, 0/0 clients passed, 6.0s",
             ]
         );
+    }
+
+    #[test]
+    fn names_and_steps_are_masked_and_escaped() {
+        let out = Buffer::default();
+        let mut progress = Progress::plain(Box::new(out.clone()));
+        let t0 = Instant::now();
+        progress.handle_at(&started("s\x1b[2J", &[("g\u{202e}", 1)]), t0);
+        progress.handle_at(
+            &step_started("s\x1b[2J", "g\u{202e}", 1, "GET http://u:pw@h/"),
+            t0 + secs(5),
+        );
+        assert_eq!(
+            out.take_lines(),
+            [
+                "s\\u{1b}[2J: started, 1 client (g\\u{202e} ×1)",
+                "s\\u{1b}[2J: 0/1 clients finished, 0 failed, step \"GET http://u:***@h/\"",
+            ]
+        );
+        let mut progress = hidden_bars();
+        progress.handle_at(&started("s\x1b[2J", &[("g\u{202e}", 1)]), t0);
+        progress.handle_at(&step_started("s\x1b[2J", "g\u{202e}", 1, "x\u{7}"), t0);
+        let bars = bars(&progress);
+        assert_eq!(bars.totals.prefix(), "s\\u{1b}[2J");
+        assert_eq!(bars.groups[0].bar.prefix(), "g\\u{202e}");
+        assert_eq!(bars.groups[0].bar.message(), "x\\u{7}");
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //!
 //! Every file is written atomically (a temporary file in the same folder, flushed to disk, then
 //! renamed over the final name), so a reader — or an interrupted run — never sees half a file.
+//! Every file is masked ([`crate::mask::masker`]) on its way out: the two public writers,
+//! [`write_json`] and [`write_clients`], are the only ways to a file.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -13,6 +15,7 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::exec::outcome::{ClientResult, ScenarioResult};
+use crate::mask::masker;
 
 /// The longest slug a file name gets (before any disambiguating suffix).
 const MAX_SLUG: usize = 64;
@@ -66,18 +69,25 @@ pub fn report_value(result: &ScenarioResult) -> io::Result<Value> {
     Ok(Value::Object(report))
 }
 
-/// Serializes `value` as pretty JSON (with a final newline) to `path`, atomically.
+/// Serializes `value` as pretty JSON (with a final newline), masked, to `path`, atomically.
 pub fn write_json<T: Serialize + ?Sized>(path: &Path, value: &T) -> io::Result<PathBuf> {
-    let mut bytes = serde_json::to_vec_pretty(value).map_err(io::Error::other)?;
-    bytes.push(b'\n');
-    write_atomic(path, &bytes)?;
+    write_atomic(path, &masked_json(value)?)?;
     Ok(path.to_path_buf())
+}
+
+/// `value` as pretty JSON with a final newline, every secret masked.
+fn masked_json<T: Serialize + ?Sized>(value: &T) -> io::Result<Vec<u8>> {
+    let mut value = serde_json::to_value(value).map_err(io::Error::other)?;
+    masker().value(&mut value);
+    let mut bytes = serde_json::to_vec_pretty(&value).map_err(io::Error::other)?;
+    bytes.push(b'\n');
+    Ok(bytes)
 }
 
 /// Writes `bytes` to `path` so that `path` holds either its old content or all of the new one:
 /// a temporary file in the same folder, written, flushed to disk, then renamed over `path`.
 /// Creates the folder if missing; removes the temporary file on failure.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let dir = parent(path);
     fs::create_dir_all(dir)?;
     replace(path, bytes)?;
@@ -96,11 +106,8 @@ pub fn write_clients(dir: &Path, clients: &[ClientResult]) -> io::Result<()> {
             .chunks(chunk)
             .map(|part| {
                 scope.spawn(move || {
-                    part.iter().try_for_each(|client| {
-                        let mut bytes = serde_json::to_vec_pretty(client).map_err(io::Error::other)?;
-                        bytes.push(b'\n');
-                        replace(&dir.join(client_file_name(client)), &bytes)
-                    })
+                    part.iter()
+                        .try_for_each(|client| replace(&dir.join(client_file_name(client)), &masked_json(client)?))
                 })
             })
             .collect();
@@ -320,6 +327,31 @@ mod tests {
         assert_eq!(value["clients"].as_array().unwrap().len(), 3);
         assert_eq!(value["clients"][1]["error"], "step \"call\": expected 200, got 404");
         assert_eq!(files_in(tmp.path()), ["report.json"]);
+    }
+
+    #[test]
+    fn client_files_and_the_report_are_masked() {
+        let tmp = tempfile::tempdir().unwrap();
+        let error =
+            "step `GET http://admin:pw1@h/x?token=t2` (a.yaml:3:5): cannot connect to http://admin:pw1@h/x?token=t2";
+        let mut failed = client(1, "main", Status::Failed, Some(error));
+        failed.vars.insert("api_token".into(), json!("t3"));
+        failed.steps = vec![crate::report::fixtures::step(
+            "login",
+            Status::Failed,
+            Some("expected 200"),
+        )];
+        failed.steps[0].result =
+            Some(json!({"status": 401, "headers": {"set-cookie": "sid=c4"}, "body": {"token": "t5"}}));
+        let path = write_client(tmp.path(), &failed);
+        write_report(tmp.path(), &scenario("masked", vec![failed])).unwrap();
+        for file in [path, tmp.path().join("report.json")] {
+            let text = fs::read_to_string(&file).unwrap();
+            for secret in ["pw1", "t2", "t3", "sid=c4", "t5"] {
+                assert!(!text.contains(secret), "{secret} in {}: {text}", file.display());
+            }
+            assert!(text.contains("http://admin:***@h/x?token=***"), "{text}");
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::exec::outcome::{ScenarioResult, Status, StepResult};
+use crate::report::console::shown;
 
 /// Failed clients listed by name before the rest are counted.
 pub const MAX_LISTED_FAILURES: usize = 10;
@@ -22,12 +23,17 @@ pub fn scenario_summary(result: &ScenarioResult) -> String {
         Status::Failed if passed == total => ", FAILED",
         _ => "",
     };
-    let mut out = format!("{}: {passed}/{total} passed{verdict}\n", result.name);
+    // Names on one line, escaped; the console masks and escapes the rest when it prints.
+    let mut out = format!("{}: {passed}/{total} passed{verdict}\n", shown(&result.name));
 
     let failed: Vec<_> = result.clients.iter().filter(|c| !c.status.passed()).collect();
     for client in failed.iter().take(MAX_LISTED_FAILURES) {
         let reason = client.error.as_deref().unwrap_or(status_word(client.status));
-        line(&mut out, &format!("{} #{}", client.group, client.client_id), reason);
+        line(
+            &mut out,
+            &format!("{} #{}", shown(&client.group), client.client_id),
+            reason,
+        );
     }
     if failed.len() > MAX_LISTED_FAILURES {
         let _ = writeln!(out, "  … and {} more", failed.len() - MAX_LISTED_FAILURES);
@@ -36,7 +42,11 @@ pub fn scenario_summary(result: &ScenarioResult) -> String {
     let mut phase_failed = false;
     for (phase, steps) in [("before", &result.before), ("after", &result.after)] {
         for step in steps.iter().filter(|s| !s.status.passed()) {
-            line(&mut out, &format!("{phase} \"{}\"", step.name), step_reason(step));
+            line(
+                &mut out,
+                &format!("{phase} \"{}\"", shown(&step.name)),
+                step_reason(step),
+            );
             phase_failed = true;
         }
     }
@@ -172,6 +182,21 @@ mod tests {
              \x20 workers #3: interrupted\n\
              \x20 keeper #1: first line\n\
              \x20   second line\n"
+        );
+    }
+
+    #[test]
+    fn names_are_escaped_to_one_line() {
+        let mut result = scenario(
+            "evil\x1b[2J\nfake: 1/1 passed",
+            vec![client(1, "g\u{202e}rp", Status::Failed, Some("boom"))],
+        );
+        result.before = vec![step("seed\r", Status::Failed, Some("no"))];
+        assert_eq!(
+            scenario_summary(&result),
+            "evil\\u{1b}[2J\\u{a}fake: 1/1 passed: 0/1 passed\n\
+             \x20 g\\u{202e}rp #1: boom\n\
+             \x20 before \"seed\\u{d}\": no\n"
         );
     }
 
