@@ -146,7 +146,7 @@ async fn start(launch: Launch, dir: &Path) -> Option<(Child, String)> {
             let mut c = Command::new("node");
             c.current_dir(typescript())
                 .arg("server.mjs")
-                .args(["--session-timeout", "2000", "--cleanup-interval", "500"])
+                .args(["--session-timeout", "5000", "--cleanup-interval", "500"])
                 .args(["--unknown-session-status", &unknown_session.to_string()]);
             c
         }
@@ -286,7 +286,12 @@ async fn the_pack_gives_the_documented_outcome_on_every_server() {
         return;
     }
     require_sdks();
-    let runs = futures_util::future::join_all(SERVERS.iter().map(run_pack)).await;
+    // One server at a time: four packs of a hundred clients at once on a small machine slow the
+    // answers past the quick timeouts, and the outcome would depend on the machine's load.
+    let mut runs = Vec::with_capacity(SERVERS.len());
+    for server in &SERVERS {
+        runs.push(run_pack(server).await);
+    }
     let columns: Vec<String> = SERVERS.iter().map(|s| column(s.launch)).collect();
     let produced = format!("\n{}", table(&columns, &runs));
     let path = root().join(DOC);
