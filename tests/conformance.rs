@@ -10,13 +10,14 @@ use serde_json::Value;
 use support::binary::console;
 
 /// The pack's scenarios, one file each, named as their files.
-const PACK: [&str; 7] = [
+const PACK: [&str; 8] = [
     "delete-then-404",
     "expiry-race",
     "idle-expiry",
     "missing-session-400",
     "no-crossed-answers",
     "second-initialize",
+    "unknown-session-404",
     "vanishing-clients",
 ];
 

@@ -193,3 +193,43 @@ after:
     let report = json(&out.join("report.json"));
     assert_eq!(report["summary"]["passed"], 50);
 }
+
+#[tokio::test]
+async fn a_chosen_session_id_goes_out_instead_of_the_connections_and_leaves_it_alone() {
+    let (code, out, console, _dir) = run(
+        McpOptions::default(),
+        "chosen",
+        ", on_expired: reinitialize",
+        r#"clients:
+  main:
+    steps:
+      - initialize: {}
+        save: { own: $.session_id }
+      - request: ping
+        session_id: "never-issued-{{ client.id }}"
+        expect:
+          - $.session_id: never-issued-1
+          - $.status: 404
+          - $.session: expired
+          - { path: $.reinitialized, absent: true }
+      - call: echo
+        arguments: { text: x }
+        session_id: never-issued
+        expect:
+          - $.status: 404
+      - notify: notifications/roots/list_changed
+        session_id: never-issued
+        expect:
+          - $.status: 404
+      - request: ping
+        expect:
+          - { path: $.status, gte: 200, lt: 300 }
+          - $.session_id: "{{ own }}"
+      - check: "{{ session_id == own and session_ids | length == 1 }}"
+"#,
+    )
+    .await;
+    assert_eq!(code, 0, "{console}");
+    let client = json(&out.join("client_1_main.json"));
+    assert_eq!(client["reinitialized"], 0, "{client}");
+}

@@ -52,15 +52,58 @@ pub fn check(
     ctx: &minijinja::Value,
 ) -> Vec<AssertionResult> {
     match assertion {
-        AssertionPlan::Path { at, path, checks } => {
-            let actual = select(path, result);
+        AssertionPlan::Path {
+            at,
+            path,
+            checks,
+            default,
+        } => {
+            let seen = seen(path, default.as_ref(), result, engine, ctx);
             checks
                 .iter()
-                .map(|c| path_check(*at, path, c, actual.as_ref(), engine, ctx))
+                .map(|c| path_check(*at, path, c, default.as_ref(), &seen, engine, ctx))
                 .collect()
         }
         AssertionPlan::That { at, that } => vec![that_check(*at, that, engine, ctx)],
     }
+}
+
+/// What a path's operators look at: the value it selects, else its `default`.
+struct Seen {
+    value: Option<Value>,
+    /// True when `value` is the default because the path selected nothing.
+    defaulted: bool,
+    /// Why the default could not be rendered.
+    broken_default: Option<String>,
+}
+
+fn seen(
+    path: &JsonPath,
+    default: Option<&ValuePlan>,
+    result: &Value,
+    engine: &TemplateEngine,
+    ctx: &minijinja::Value,
+) -> Seen {
+    let selected = select(path, result);
+    let mut seen = Seen {
+        defaulted: selected.is_none() && default.is_some(),
+        value: selected,
+        broken_default: None,
+    };
+    if let (None, Some(default)) = (&seen.value, default) {
+        match default.render(engine, ctx) {
+            Ok(value) => seen.value = Some(value),
+            Err(e) => {
+                seen.broken_default = Some(format!(
+                    "`{}` selects nothing, and its default {} fails: {}",
+                    one_line(&path.source),
+                    plan_text(default),
+                    template_error(&e)
+                ));
+            }
+        }
+    }
+    seen
 }
 
 /// The value a `save` entry captures, or why it could not (e.g. "`$.x` selects nothing in the
@@ -124,19 +167,24 @@ fn path_check(
     at: Pos,
     path: &JsonPath,
     check: &Check,
-    actual: Option<&Value>,
+    default: Option<&ValuePlan>,
+    seen: &Seen,
     engine: &TemplateEngine,
     ctx: &minijinja::Value,
 ) -> AssertionResult {
     let shown_path = one_line(&path.source);
+    let written_default = default.map_or(String::new(), |d| format!(" (default {})", plan_text(d)));
     let mut outcome = AssertionResult {
         at,
-        assertion: format!("{shown_path} {}", describe(check)),
+        assertion: format!("{shown_path} {}{written_default}", describe(check)),
         passed: false,
         expected: None,
-        actual: actual.cloned(),
-        message: None,
+        actual: seen.value.clone(),
+        message: seen.broken_default.clone(),
     };
+    if outcome.message.is_some() {
+        return outcome;
+    }
     let expected = match check.expected.render(engine, ctx) {
         Ok(expected) => expected,
         Err(e) => {
@@ -148,8 +196,13 @@ fn path_check(
             return outcome;
         }
     };
-    match operators::apply(check.op, &expected, actual, check.regex.as_ref()) {
+    match operators::apply(check.op, &expected, seen.value.as_ref(), check.regex.as_ref()) {
         Ok(()) => outcome.passed = true,
+        Err(problem) if seen.defaulted => {
+            outcome.message = Some(format!(
+                "`{shown_path}`: {problem} (the default: the path selects nothing)"
+            ));
+        }
         Err(problem) => outcome.message = Some(format!("`{shown_path}`: {problem}")),
     }
     outcome.expected = Some(expected);

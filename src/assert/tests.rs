@@ -66,6 +66,7 @@ fn run_with(engine: &TemplateEngine, source: &str, check: Check, doc: &Value) ->
         at: at(),
         path: path(source),
         checks: vec![check],
+        default: None,
     };
     let mut results = super::check(&assertion, doc, engine, &ctx_for(doc));
     assert_eq!(results.len(), 1);
@@ -604,6 +605,7 @@ fn a_path_with_several_checks_gives_one_result_each() {
             literal_check(Operator::Exists, json!(true)),
             literal_check(Operator::Exists, json!(false)),
         ],
+        default: None,
     };
     let results = check(&assertion, &d, &engine, &ctx_for(&d));
     let summary: Vec<_> = results.iter().map(|r| (r.assertion.as_str(), r.passed)).collect();
@@ -805,6 +807,7 @@ fn odd_paths_on_odd_documents_do_not_panic() {
                     at: at(),
                     path: jp.clone(),
                     checks: vec![literal_check(op, expected)],
+                    default: None,
                 };
                 let _ = check(&plan, d, &engine, &ctx_for(d));
             }
@@ -846,5 +849,104 @@ fn compiled_scenarios_carry_their_regexes() {
         for r in check(assertion, &d, &plan.templates, &ctx) {
             assert!(r.passed, "{}: {:?}", r.assertion, r.message);
         }
+    }
+}
+
+/// Runs `checks` on `$path` in `doc` with a `default`.
+fn run_defaulted(source: &str, checks: Vec<Check>, default: ValuePlan, doc: &Value) -> Vec<AssertionResult> {
+    let mut engine = TemplateEngine::new();
+    let default = match default {
+        ValuePlan::Literal(Value::String(expr)) if expr.starts_with("{{") => {
+            let inner = expr.trim_start_matches("{{").trim_end_matches("}}").trim();
+            ValuePlan::Template(typed(&mut engine, inner))
+        }
+        other => other,
+    };
+    let assertion = AssertionPlan::Path {
+        at: at(),
+        path: path(source),
+        checks,
+        default: Some(default),
+    };
+    check(&assertion, doc, &engine, &ctx_for(doc))
+}
+
+#[test]
+fn a_default_stands_for_a_path_that_selects_nothing() {
+    let absent = json!({"result": {"content": []}});
+    let results = run_defaulted(
+        "$.result.isError",
+        vec![literal_check(Operator::Equals, json!(false))],
+        lit(json!(false)),
+        &absent,
+    );
+    assert!(results[0].passed, "{:?}", results[0].message);
+    assert_eq!(results[0].assertion, "$.result.isError equals false (default false)");
+    assert_eq!(results[0].actual, Some(json!(false)), "the default is what was seen");
+}
+
+#[test]
+fn a_default_does_not_hide_a_value_that_is_there() {
+    let failed = json!({"result": {"isError": true}});
+    let results = run_defaulted(
+        "$.result.isError",
+        vec![literal_check(Operator::Equals, json!(false))],
+        lit(json!(false)),
+        &failed,
+    );
+    assert!(!results[0].passed);
+    assert_eq!(
+        results[0].message.as_deref(),
+        Some("`$.result.isError`: expected false, found true")
+    );
+}
+
+#[test]
+fn a_failure_on_the_default_says_the_path_selected_nothing() {
+    let absent = json!({"result": {}});
+    let results = run_defaulted(
+        "$.result.isError",
+        vec![
+            literal_check(Operator::Equals, json!(true)),
+            literal_check(Operator::Type, json!("boolean")),
+        ],
+        lit(json!(false)),
+        &absent,
+    );
+    assert!(!results[0].passed);
+    assert_eq!(
+        results[0].message.as_deref(),
+        Some("`$.result.isError`: expected true, found false (the default: the path selects nothing)")
+    );
+    assert!(results[1].passed, "every check sees the default");
+}
+
+#[test]
+fn a_templated_default_renders_and_a_broken_one_fails_every_check() {
+    let absent = json!({});
+    let results = run_defaulted(
+        "$.code",
+        vec![literal_check(Operator::Equals, json!(200))],
+        lit(json!("{{ status }}")),
+        &absent,
+    );
+    assert!(results[0].passed, "{:?}", results[0].message);
+    let results = run_defaulted(
+        "$.code",
+        vec![
+            literal_check(Operator::Equals, json!(200)),
+            literal_check(Operator::Gt, json!(1)),
+        ],
+        lit(json!("{{ nothing.here }}")),
+        &absent,
+    );
+    assert_eq!(results.len(), 2);
+    for r in &results {
+        assert!(!r.passed);
+        let message = r.message.as_deref().unwrap();
+        assert!(
+            message.starts_with("`$.code` selects nothing, and its default {{ nothing.here }} fails:"),
+            "{message}"
+        );
     }
 }

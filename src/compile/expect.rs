@@ -31,7 +31,7 @@ impl Compiler<'_> {
                 let that = self.template(text, scope)?.template;
                 Some(AssertionPlan::That { at: assertion.at, that })
             }
-            AssertionKind::Path { path, checks } => {
+            AssertionKind::Path { path, checks, default } => {
                 let path = self.json_path(path);
                 let checks: Vec<_> = checks
                     .iter()
@@ -45,10 +45,12 @@ impl Compiler<'_> {
                         }
                     })
                     .collect();
+                let default = default.as_ref().map(|d| self.value(d, scope));
                 Some(AssertionPlan::Path {
                     at: assertion.at,
                     path: path?,
                     checks,
+                    default,
                 })
             }
         }

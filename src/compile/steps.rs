@@ -120,6 +120,7 @@ impl Compiler<'_> {
         let named = step.connection.as_ref();
         let key = step.kind.value.key();
         let mcp = |c: &mut Self| c.resolve_connection(named, "mcp", key, at).unwrap_or_default();
+        let session_id = step.session_id.as_ref().map(|s| self.text(s, scope));
         match &step.kind.value {
             StepKind::Initialize(init) => Action::Initialize {
                 connection: mcp(self),
@@ -132,18 +133,24 @@ impl Compiler<'_> {
                 arguments: arguments
                     .as_ref()
                     .map_or(ValuePlan::Literal(serde_json::json!({})), |a| self.value(a, scope)),
+                session_id,
             },
             StepKind::Request { method, params } => Action::Request {
                 connection: mcp(self),
                 method: self.text(method, scope),
                 params: params.as_ref().map(|p| self.value(p, scope)),
+                session_id,
             },
             StepKind::Notify { method, params } => Action::Notify {
                 connection: mcp(self),
                 method: self.text(method, scope),
                 params: params.as_ref().map(|p| self.value(p, scope)),
+                session_id,
             },
-            StepKind::Close => Action::Close { connection: mcp(self) },
+            StepKind::Close => Action::Close {
+                connection: mcp(self),
+                session_id,
+            },
             StepKind::Forget => Action::Forget { connection: mcp(self) },
             StepKind::Http(http) => self.http(http, named, at, scope),
             StepKind::Sql { query, params } => self.sql(query, params, named, at, scope),

@@ -178,3 +178,73 @@ fn sql_braces_are_sql_but_a_template_expression_is_an_error() {
         ["SQL text is sent as written, never templated @6:14"]
     );
 }
+
+#[test]
+fn a_default_goes_with_comparisons_on_a_path_only() {
+    let step = |assertion: &str| {
+        format!("{MCP}clients:\n  a:\n    steps:\n      - initialize: {{}}\n        expect:\n          - {assertion}\n")
+    };
+    assert_eq!(
+        problems(&step("{ path: $.result.isError, equals: false, default: false }")),
+        Vec::<String>::new()
+    );
+    let found = problems(&step("{ path: $.result.isError, exists: true, default: false }"));
+    assert_eq!(
+        found,
+        ["`default` and `exists` cannot stand in one assertion: with a default the path always has a value @8:53"],
+        "{found:?}"
+    );
+    let found = problems(&step("{ that: \"{{ true }}\", default: 1 }"));
+    assert_eq!(
+        found,
+        ["`default` stands for a path's value when it selects nothing; a `that` assertion has no path @8:35"],
+        "{found:?}"
+    );
+    let found = problems(&step("{ path: $.x, default: 1 }"));
+    assert_eq!(
+        found,
+        ["this assertion names a path but no operator @8:21"],
+        "{found:?}"
+    );
+    let found = problems(&step("{ path: $.x, equals: 1, defualt: 1 }"));
+    assert!(found[0].starts_with("unknown assertion key `defualt`"), "{found:?}");
+}
+
+#[test]
+fn a_default_is_compiled_into_the_plan_and_may_be_a_template() {
+    let text = format!(
+        "{MCP}clients:\n  a:\n    steps:\n      - initialize: {{}}\n        expect:\n          - {{ path: $.x, equals: 1, default: \"{{{{ client.id }}}}\" }}\n"
+    );
+    let plan = compile_text(&text).expect("compiles");
+    let json = serde_json::to_value(&plan.groups[0].steps[0].expect[0]).unwrap();
+    assert_eq!(json["default"]["source"], "{{ client.id }}", "{json}");
+}
+
+#[test]
+fn session_id_goes_on_mcp_steps_that_send_on_a_session() {
+    let text = format!(
+        "{MCP}clients:\n  a:\n    steps:\n      - request: ping\n        session_id: \"never-{{{{ client.id }}}}\"\n      - notify: n\n        session_id: x\n      - call: echo\n        session_id: x\n      - close: {{}}\n        session_id: x\n      - request: ping\n"
+    );
+    let plan = compile_text(&text).expect("compiles");
+    let steps = &plan.groups[0].steps;
+    let json = serde_json::to_value(&steps[0].action).unwrap();
+    assert_eq!(json["session_id"]["source"], "never-{{ client.id }}", "{json}");
+    for step in &steps[1..4] {
+        let json = serde_json::to_value(&step.action).unwrap();
+        assert_eq!(json["session_id"], "x", "{json}");
+    }
+    let plain = serde_json::to_value(&steps[4].action).unwrap();
+    assert!(plain.get("session_id").is_none(), "{plain}");
+    for kind in ["initialize: {}", "forget: {}", "wait: 1s"] {
+        let text = format!("{MCP}clients:\n  a:\n    steps:\n      - {kind}\n        session_id: x\n");
+        let found = problems(&text);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].starts_with(&format!(
+                "`session_id` does not go with a `{}` step",
+                kind.split(':').next().unwrap()
+            )),
+            "{found:?}"
+        );
+    }
+}

@@ -51,7 +51,13 @@ impl Runner<'_> {
             _ => unreachable!("called for MCP steps only"),
         };
         let connection = mcp_connection_name(&step.action);
-        self.send(step, connection, message).await.map(Some)
+        match chosen_session(&step.action) {
+            Some(session) => {
+                let session = self.render_text(session)?;
+                self.send_as(step, connection, message, session).await.map(Some)
+            }
+            None => self.send(step, connection, message).await.map(Some),
+        }
     }
 
     async fn initialize(
@@ -118,6 +124,21 @@ impl Runner<'_> {
         let mut document = self.exchange(step, name, &answer, session.as_deref(), session_verdict(&answer));
         document["reinitialized"] = Value::Bool(true);
         Ok(document)
+    }
+
+    /// Sends a message under a chosen session id (`session_id:`) from a copy of the
+    /// connection's client, so the connection's own session stays as it was. `on_expired` does
+    /// not apply: the session is not the connection's to open again.
+    async fn send_as(&mut self, step: &StepPlan, name: &str, message: Message, session: String) -> Result<Value, Miss> {
+        let version = self.mcp_plan(name)?.protocol_version.as_str();
+        let connection = self.connection(name).await?;
+        let mut client = connection.client.on_session(session, version);
+        let answer = deliver(&mut client, &message).await?;
+        let verdict = match message {
+            Message::Close if answer.status == 405 => Some("termination_refused"),
+            _ => session_verdict(&answer),
+        };
+        Ok(self.exchange(step, name, &answer, client.session_id(), verdict))
     }
 
     fn forget(&mut self, name: &str) {
@@ -304,9 +325,20 @@ fn mcp_connection_name(action: &Action) -> &str {
         | Action::Call { connection, .. }
         | Action::Request { connection, .. }
         | Action::Notify { connection, .. }
-        | Action::Close { connection }
+        | Action::Close { connection, .. }
         | Action::Forget { connection } => connection,
         _ => "",
+    }
+}
+
+/// The session id an MCP action sends instead of its connection's, if it names one.
+fn chosen_session(action: &Action) -> Option<&ValuePlan> {
+    match action {
+        Action::Call { session_id, .. }
+        | Action::Request { session_id, .. }
+        | Action::Notify { session_id, .. }
+        | Action::Close { session_id, .. } => session_id.as_ref(),
+        _ => None,
     }
 }
 

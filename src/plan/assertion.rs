@@ -34,6 +34,9 @@ pub enum AssertionPlan {
         path: JsonPath,
         /// The operators with their expected values.
         checks: Vec<Check>,
+        /// What the operators see when the path selects nothing.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        default: Option<ValuePlan>,
     },
     /// A template that must render to `true`.
     That {

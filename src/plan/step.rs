@@ -51,6 +51,9 @@ pub enum Action {
         tool: ValuePlan,
         /// Its arguments (`{}` when none).
         arguments: ValuePlan,
+        /// The `Mcp-Session-Id` sent instead of the connection's session.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        session_id: Option<ValuePlan>,
     },
     /// Any JSON-RPC request.
     Request {
@@ -60,6 +63,9 @@ pub enum Action {
         method: ValuePlan,
         /// The params, when any.
         params: Option<ValuePlan>,
+        /// The `Mcp-Session-Id` sent instead of the connection's session.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        session_id: Option<ValuePlan>,
     },
     /// A JSON-RPC notification.
     Notify {
@@ -69,11 +75,17 @@ pub enum Action {
         method: ValuePlan,
         /// The params, when any.
         params: Option<ValuePlan>,
+        /// The `Mcp-Session-Id` sent instead of the connection's session.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        session_id: Option<ValuePlan>,
     },
     /// DELETE the session.
     Close {
         /// The MCP connection.
         connection: String,
+        /// The `Mcp-Session-Id` sent instead of the connection's session.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        session_id: Option<ValuePlan>,
     },
     /// Drop the session silently.
     Forget {

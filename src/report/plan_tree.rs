@@ -128,7 +128,7 @@ impl Tree<'_> {
             Action::Call { connection, tool, .. } => format!("call {} on {connection}", value(tool)),
             Action::Request { connection, method, .. } => format!("request {} on {connection}", value(method)),
             Action::Notify { connection, method, .. } => format!("notify {} on {connection}", value(method)),
-            Action::Close { connection } => format!("close the session on {connection}"),
+            Action::Close { connection, .. } => format!("close the session on {connection}"),
             Action::Forget { connection } => format!("forget the session on {connection}"),
             Action::Http {
                 connection,
@@ -226,12 +226,15 @@ fn value(v: &ValuePlan) -> String {
 fn assertion_text(assertion: &AssertionPlan) -> String {
     match assertion {
         AssertionPlan::That { that, .. } => format!("that {}", that.source),
-        AssertionPlan::Path { path, checks, .. } => {
+        AssertionPlan::Path {
+            path, checks, default, ..
+        } => {
             let checks: Vec<String> = checks
                 .iter()
                 .map(|c| format!("{} {}", c.op.key(), value(&c.expected)))
                 .collect();
-            format!("{} {}", path.source, checks.join(", "))
+            let default = default.as_ref().map(|d| format!(" (default {})", value(d)));
+            format!("{} {}{}", path.source, checks.join(", "), default.unwrap_or_default())
         }
     }
 }

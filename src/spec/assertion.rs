@@ -26,6 +26,9 @@ pub enum AssertionKind {
         path: Spanned<String>,
         /// Each operator with its operand, in file order.
         checks: Vec<(Spanned<Operator>, Spanned<Node>)>,
+        /// `default:`, the value the operators see when the path selects nothing (an optional
+        /// field that a server may leave out, such as `isError`).
+        default: Option<Spanned<Node>>,
     },
     /// A template expression that must be true.
     That(Text),
@@ -110,6 +113,7 @@ impl<'de> Visitor<'de> for AssertionVisitor {
         let mut path = None;
         let mut that: Option<Text> = None;
         let mut checks = Vec::new();
+        let mut default: Option<(Spanned<String>, Spanned<Node>)> = None;
         let mut first_key: Option<Spanned<String>> = None;
         while let Some(key) = map.next_key::<Spanned<String>>()? {
             at.get_or_insert(key.at);
@@ -131,10 +135,13 @@ impl<'de> Visitor<'de> for AssertionVisitor {
             match key.value.as_str() {
                 "path" => path = Some(map.next_value()?),
                 "that" => that = Some(map.next_value()?),
+                "default" => default = Some((key.clone(), map.next_value()?)),
                 k => match OPERATORS.iter().find(|(name, _)| *name == k) {
                     Some((_, op)) => checks.push((Spanned::new(*op, key.at), map.next_value()?)),
                     None => {
-                        let known = ["path", "that"].into_iter().chain(OPERATORS.iter().map(|(k, _)| *k));
+                        let known = ["path", "that", "default"]
+                            .into_iter()
+                            .chain(OPERATORS.iter().map(|(k, _)| *k));
                         return Err(located::error(
                             key.at,
                             k.len(),
@@ -158,6 +165,30 @@ impl<'de> Visitor<'de> for AssertionVisitor {
                 None,
             ));
         }
+        if let (None, Some(_), Some((key, _))) = (&path, &that, &default) {
+            return Err(located::error(
+                key.at,
+                key.value.len(),
+                "`default` stands for a path's value when it selects nothing; a `that` assertion has no path",
+                Some("write `{{ result.x | default(false) }}` inside the template instead".into()),
+            ));
+        }
+        if let Some(((key, _), (op, _))) = default.as_ref().zip(
+            checks
+                .iter()
+                .find(|(op, _)| matches!(op.value, Operator::Exists | Operator::Absent)),
+        ) {
+            return Err(located::error(
+                key.at.max(op.at),
+                0,
+                format_args!(
+                    "`default` and `{}` cannot stand in one assertion: with a default the path always has a value",
+                    op.value.key()
+                ),
+                Some("write the presence check as an assertion of its own".into()),
+            ));
+        }
+        let default = default.map(|(_, value)| value);
         let kind = match (path, that) {
             (Some(_), Some(that)) => {
                 return Err(located::error(
@@ -176,7 +207,7 @@ impl<'de> Visitor<'de> for AssertionVisitor {
                     Some(format!("add one of: {}", operator_list())),
                 ));
             }
-            (Some(path), None) => AssertionKind::Path { path, checks },
+            (Some(path), None) => AssertionKind::Path { path, checks, default },
             (None, None) => {
                 return Err(located::error(
                     at,
@@ -221,6 +252,12 @@ impl JsonSchema for Assertion {
         for (key, _) in OPERATORS {
             operators.insert((*key).into(), value.clone().into());
         }
+        let mut default = value.clone();
+        default.insert(
+            "description".into(),
+            "The value the operators see when the path selects nothing (not with `exists` / `absent`).".into(),
+        );
+        operators.insert("default".into(), default.into());
         json_schema!({
             "description": "An assertion on the step's result.",
             "oneOf": [

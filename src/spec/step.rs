@@ -31,6 +31,9 @@ pub struct Step {
     pub continue_on_failure: Option<Spanned<bool>>,
     /// The connection a network step uses, when there is more than one of its kind.
     pub connection: Option<Name>,
+    /// The `Mcp-Session-Id` an MCP step sends instead of its connection's session (e.g. one
+    /// the server never issued); the connection's own session is left as it is.
+    pub session_id: Option<Text>,
     /// What the step does; `at` is the kind key's position.
     pub kind: Spanned<StepKind>,
 }
@@ -211,6 +214,7 @@ pub const KIND_EXTRA_KEYS: &[(&str, &[&str])] = &[
             "sql",
         ],
     ),
+    ("session_id", &["call", "request", "notify", "close"]),
     ("arguments", &["call"]),
     ("params", &["request", "notify", "sql"]),
     ("steps", &["repeat", "group"]),
@@ -269,6 +273,7 @@ fn read_head<'de, A: MapAccess<'de>>(kind: &str, map: &mut A) -> Result<Head, A:
 #[derive(Default)]
 struct Extras {
     connection: Option<(Spanned<String>, Name)>,
+    session_id: Option<(Spanned<String>, Text)>,
     arguments: Option<(Spanned<String>, Spanned<Node>)>,
     params: Option<(Spanned<String>, Spanned<Node>)>,
     steps: Option<(Spanned<String>, Spanned<Vec<Step>>)>,
@@ -279,6 +284,7 @@ impl Extras {
     fn check_allowed<E: de::Error>(&self, kind: &str) -> Result<(), E> {
         let present = [
             self.connection.as_ref().map(|(k, _)| k),
+            self.session_id.as_ref().map(|(k, _)| k),
             self.arguments.as_ref().map(|(k, _)| k),
             self.params.as_ref().map(|(k, _)| k),
             self.steps.as_ref().map(|(k, _)| k),
@@ -390,6 +396,7 @@ impl<'de> Visitor<'de> for StepVisitor {
             retry: None,
             continue_on_failure: None,
             connection: None,
+            session_id: None,
             kind: Spanned::new(StepKind::Close, Pos::default()),
         };
         let mut kind: Option<(Spanned<String>, Head)> = None;
@@ -404,6 +411,7 @@ impl<'de> Visitor<'de> for StepVisitor {
                 "retry" => step.retry = Some(map.next_value()?),
                 "continue_on_failure" => step.continue_on_failure = Some(map.next_value()?),
                 "connection" => extras.connection = Some((key, map.next_value()?)),
+                "session_id" => extras.session_id = Some((key, map.next_value()?)),
                 "arguments" => extras.arguments = Some((key, map.next_value()?)),
                 "params" => extras.params = Some((key, map.next_value()?)),
                 "steps" => extras.steps = Some((key, map.next_value()?)),
@@ -449,6 +457,7 @@ impl<'de> Visitor<'de> for StepVisitor {
         extras.check_allowed(&kind_key.value)?;
         step.at = at;
         step.connection = extras.connection.take().map(|(_, c)| c);
+        step.session_id = extras.session_id.take().map(|(_, s)| s);
         step.kind = Spanned::new(assemble(head, &kind_key, &mut extras)?, kind_key.at);
         Ok(step)
     }

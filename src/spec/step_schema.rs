@@ -98,6 +98,10 @@ fn kind_value(kind: &str, generator: &mut SchemaGenerator) -> Schema {
 fn extra_value(extra: &str, kind: &str, generator: &mut SchemaGenerator) -> Schema {
     match (extra, kind) {
         ("connection", _) => json_schema!({"type": "string", "description": "The connection to use."}),
+        ("session_id", _) => json_schema!({
+            "type": "string",
+            "description": "The `Mcp-Session-Id` to send instead of the connection's session (e.g. one the server never issued)."
+        }),
         ("params", "sql") => {
             let value = generator.subschema_for::<Node>();
             json_schema!({"type": "array", "items": value, "description": "Values bound to `$1`, `$2`, …"})

@@ -161,6 +161,21 @@ impl McpClient {
         .await
     }
 
+    /// A client of the same endpoint (same HTTP client, headers and deadlines) that holds the
+    /// given session id, for a message sent under an id this client does not hold (one the
+    /// server never issued). It sends this client's negotiated version, or `version` when
+    /// nothing was negotiated yet; this client is left as it is.
+    pub fn on_session(&self, session: String, version: &str) -> McpClient {
+        McpClient {
+            http: self.http.clone(),
+            settings: self.settings.clone(),
+            next_id: self.next_id,
+            session: Some(session),
+            version: Some(self.version.clone().unwrap_or_else(|| version.to_string())),
+            server_info: None,
+        }
+    }
+
     /// Drops the session id, negotiated version and server info without telling the server.
     pub fn forget(&mut self) {
         self.session = None;
