@@ -88,6 +88,7 @@ async fn backend(name: &str, database: &str, sessions: u64) {
         cleanup_interval: Duration::from_secs(60),
         database: database.to_string(),
         max_sessions: None,
+        header_read_timeout: runner::lab::HEADER_READ_TIMEOUT,
     })
     .await
     .unwrap_or_else(|e| panic!("{name}: the lab does not start: {e}"));

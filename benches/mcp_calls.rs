@@ -51,6 +51,7 @@ fn start_server() -> std::net::SocketAddr {
                 cleanup_interval: Duration::from_secs(60),
                 database: "sqlite://:memory:".into(),
                 max_sessions: None,
+                header_read_timeout: runner::lab::HEADER_READ_TIMEOUT,
             })
             .await
             .expect("the lab starts");

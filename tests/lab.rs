@@ -46,6 +46,7 @@ fn settings(db: &Db, timeout: Duration, interval: Duration, max: Option<usize>) 
         cleanup_interval: interval,
         database: db.url(),
         max_sessions: max,
+        header_read_timeout: runner::lab::HEADER_READ_TIMEOUT,
     }
 }
 
@@ -165,7 +166,8 @@ async fn a_deleted_session_goes_from_active_to_client_delete(postgres: bool) {
             (json!("tools/call"), json!("fail"), json!("tool_error")),
         ]
     );
-    assert_eq!(mcp.close().await.unwrap().status, 202);
+    // 200, as the official Python and TypeScript servers answer (rmcp alone says 202).
+    assert_eq!(mcp.close().await.unwrap().status, 200);
     let gone = row(&lab, &id).await;
     assert_eq!(
         gone["status"], "disconnected",
@@ -337,3 +339,160 @@ async fn a_restart_ends_sessions_a_crash_left_active(postgres: bool) {
     lab.shutdown().await.unwrap();
 }
 on_both!(a_restart_ends_sessions_a_crash_left_active);
+
+/// A POST to `/mcp` with the headers a client sends, the raw `body`, and `session` if any: the
+/// status and the body as text.
+async fn post_raw(lab: &Lab, session: Option<reqwest::header::HeaderValue>, body: &str) -> (u16, String) {
+    let mut request = reqwest::Client::new()
+        .post(lab.mcp_url())
+        .header("accept", "application/json, text/event-stream")
+        .header("content-type", "application/json")
+        .header("mcp-protocol-version", "2025-11-25")
+        .body(body.to_string());
+    if let Some(session) = session {
+        request = request.header("mcp-session-id", session);
+    }
+    let response = request.send().await.unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn every_route_refuses_a_foreign_host_name() {
+    let db = Db::new(false).await;
+    let lab = start(&db, LONG, Duration::from_secs(60), None).await;
+    let mut mcp = client(&lab);
+    let id = open(&mut mcp).await;
+    let http = reqwest::Client::new();
+    let base = format!("http://{}", lab.addr());
+    let paths = ["/health", "/api/mcp/sessions", "/api/mcp/sessions/health", "/nowhere"];
+    let session_path = format!("/api/mcp/sessions/{id}");
+    for path in paths.iter().copied().chain([session_path.as_str(), "/mcp"]) {
+        // A page on a name that resolves to 127.0.0.1 (DNS rebinding) sends its own name.
+        let foreign = http
+            .get(format!("{base}{path}"))
+            .header("host", format!("rebind.example:{}", lab.addr().port()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(foreign.status(), 403, "{path}");
+        let body = foreign.text().await.unwrap();
+        assert!(!body.contains(&id), "{path}: {body}");
+        // The lab's own names still get through.
+        for host in ["localhost", "127.0.0.1", "[::1]:1"] {
+            let own = http
+                .get(format!("{base}{path}"))
+                .header("host", host)
+                .send()
+                .await
+                .unwrap();
+            assert_ne!(own.status(), 403, "{path} with Host {host}");
+        }
+    }
+    lab.shutdown().await.unwrap();
+}
+
+async fn a_nul_in_a_client_or_tool_name_is_stored_escaped(postgres: bool) {
+    let db = Db::new(postgres).await;
+    let lab = start(&db, LONG, Duration::from_secs(60), None).await;
+    let mut mcp = client(&lab);
+    let answer = mcp
+        .initialize(
+            "2025-11-25",
+            json!({}),
+            json!({"name": "nul\u{0}client", "version": "1"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(answer.status, 200, "{answer:?}");
+    let id = mcp.session_id().unwrap().to_string();
+    assert_eq!(call(&mut mcp, "no\u{0}tool", json!({})).await, 200);
+    let row = row(&lab, &id).await;
+    assert_eq!(row["client_name"], "nul\\u0000client", "{row}");
+    assert_eq!(row["request_count"], 2, "{row}");
+    assert_eq!(row["requests"][1]["tool_name"], "no\\u0000tool", "{row}");
+    assert_eq!(row["requests"][1]["outcome"], "error", "{row}");
+    let (status, body) = api(&lab, &format!("/api/mcp/sessions/{id}%00")).await;
+    assert_eq!(status, 404, "{body}");
+    lab.shutdown().await.unwrap();
+}
+on_both!(a_nul_in_a_client_or_tool_name_is_stored_escaped);
+
+async fn bodies_that_are_no_message_get_400_with_a_json_rpc_error(postgres: bool) {
+    let db = Db::new(postgres).await;
+    let lab = start(&db, LONG, Duration::from_secs(60), None).await;
+    let mut mcp = client(&lab);
+    let id = open(&mut mcp).await;
+    let ping = r#"{"jsonrpc":"2.0","id":9,"method":"ping"}"#;
+    let batch = format!("[{ping}]");
+    let live = || Some(reqwest::header::HeaderValue::from_str(&id).unwrap());
+    for (session, body, code) in [
+        (None, "{\"jsonrpc\": ", -32700),
+        (live(), "not json", -32700),
+        (None, batch.as_str(), -32600),
+        (live(), batch.as_str(), -32600),
+        (live(), r#"{"hello": "world"}"#, -32600),
+    ] {
+        let (status, text) = post_raw(&lab, session.clone(), body).await;
+        assert_eq!(status, 400, "{body}: {text}");
+        let error: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{text}: {e}"));
+        assert_eq!(error["jsonrpc"], "2.0", "{text}");
+        assert_eq!(error["error"]["code"], code, "{body}: {text}");
+    }
+    // A wrong Content-Type is still rmcp's 415; a good message still passes.
+    let text_plain = reqwest::Client::new()
+        .post(lab.mcp_url())
+        .header("accept", "application/json, text/event-stream")
+        .header("content-type", "text/plain")
+        .header("mcp-session-id", &id)
+        .body("not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(text_plain.status(), 415);
+    assert_eq!(post_raw(&lab, live(), ping).await.0, 200);
+    lab.shutdown().await.unwrap();
+}
+on_both!(bodies_that_are_no_message_get_400_with_a_json_rpc_error);
+
+#[tokio::test]
+async fn a_session_id_that_is_not_ascii_is_no_session() {
+    let db = Db::new(false).await;
+    let lab = start(&db, LONG, Duration::from_secs(60), None).await;
+    let ping = r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#;
+    let id = reqwest::header::HeaderValue::from_bytes("sess\u{e9}".as_bytes()).unwrap();
+    let (status, text) = post_raw(&lab, Some(id.clone()), ping).await;
+    assert_eq!(status, 404, "{text}");
+    assert!(text.contains("visible ASCII"), "{text}");
+    let deleted = reqwest::Client::new()
+        .delete(lab.mcp_url())
+        .header("mcp-session-id", id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 404);
+    lab.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_connection_that_sends_nothing_is_closed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let db = Db::new(false).await;
+    let mut settings = settings(&db, LONG, Duration::from_secs(60), None);
+    settings.header_read_timeout = Duration::from_millis(200);
+    let lab = Lab::start(settings).await.unwrap();
+    let mut silent = tokio::net::TcpStream::connect(lab.addr()).await.unwrap();
+    // Half a request head is as silent as none.
+    let mut halfway = tokio::net::TcpStream::connect(lab.addr()).await.unwrap();
+    halfway
+        .write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\n")
+        .await
+        .unwrap();
+    for stream in [&mut silent, &mut halfway] {
+        let mut rest = Vec::new();
+        let closed = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut rest)).await;
+        assert!(closed.is_ok(), "still open after 10 s");
+    }
+    // A client that speaks is served as before.
+    assert_eq!(api(&lab, "/health").await.0, 200);
+    lab.shutdown().await.unwrap();
+}

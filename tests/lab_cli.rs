@@ -221,3 +221,16 @@ async fn parallel_and_fail_fast_do_not_mix() {
     assert_eq!(output.status.code(), Some(2), "{}", console(&output));
     assert!(console(&output).contains("cannot be used with"), "{}", console(&output));
 }
+
+#[tokio::test]
+async fn the_lab_command_closes_silent_connections_after_its_header_read_timeout() {
+    use tokio::io::AsyncReadExt;
+    let dir = tempfile::tempdir().unwrap();
+    let lab = support::lab_process::LabProcess::start(dir.path(), &["--header-read-timeout", "300ms"]).await;
+    let mut silent = tokio::net::TcpStream::connect(&lab.listen).await.unwrap();
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(10), silent.read_to_end(&mut rest)).await;
+    assert!(closed.is_ok(), "a silent connection still open after 10 s");
+    let refused = runner(&["lab", "--header-read-timeout", "0s"], dir.path()).await;
+    assert_eq!(refused.status.code(), Some(2), "{}", console(&refused));
+}

@@ -223,7 +223,11 @@ async fn handshake_tools_and_delete() {
 
     let deleted = client.delete().await;
     assert!(deleted.status().is_success(), "DELETE gave {}", deleted.status());
-    assert_eq!(deleted.status(), StatusCode::ACCEPTED);
+    assert_eq!(
+        deleted.status(),
+        StatusCode::OK,
+        "as the official Python and TypeScript servers answer"
+    );
     assert_eq!(server.live_sessions(), 0);
 
     let (_, after) = client

@@ -27,6 +27,9 @@ pub struct LabArgs {
     /// Refuse `initialize` with 503 while this many sessions are live.
     #[arg(long, value_name = "N")]
     max_sessions: Option<usize>,
+    /// Close a connection that sends no whole request head for this long.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = duration)]
+    header_read_timeout: Duration,
 }
 
 /// A duration as scenarios write them (`5m`, `90s`, `1m30s`), more than zero.
@@ -57,6 +60,7 @@ async fn serve(args: LabArgs) -> u8 {
         cleanup_interval: args.cleanup_interval,
         database: args.database,
         max_sessions: args.max_sessions,
+        header_read_timeout: args.header_read_timeout,
     };
     let lab = match Lab::start(settings.clone()).await {
         Ok(lab) => lab,

@@ -63,6 +63,7 @@ fn settings_from(lab: Option<&LabPlan>, database: String) -> Settings {
         cleanup_interval: lab.map_or(CLEANUP_INTERVAL, |l| l.cleanup_interval),
         database,
         max_sessions: lab.and_then(|l| l.max_sessions).and_then(|n| usize::try_from(n).ok()),
+        header_read_timeout: crate::lab::HEADER_READ_TIMEOUT,
     }
 }
 

@@ -1,83 +1,107 @@
 //! In front of rmcp's endpoint: what the session manager cannot see from inside. A DELETE is
 //! noted before rmcp closes the session (so the close is recorded as the client's), and past
 //! `--max-sessions` a new session is refused with 503 before rmcp creates it. A DELETE of an id
-//! that is no live session gets 404, as the spec requires (rmcp answers 202).
+//! that is no live session gets 404, as the spec requires (rmcp answers 202), and one of a live
+//! session 200, as the official Python and TypeScript servers answer (rmcp's 202 made the
+//! Python client log "Session termination failed: 202").
 //!
 //! A request with the id of a session that is not live gets 404 here, before rmcp, which may
-//! still hold a session the reaper has just ended.
+//! still hold a session the reaper has just ended; so does an id that is not visible ASCII,
+//! which no session has (rmcp would read it as no id at all, and say one is required).
 //!
-//! At the limit, the body of a session-less POST is read to tell `initialize` (refused: 503)
-//! from anything else (passed on, so rmcp answers its 400 for a missing session id, as it does
-//! below the limit). Below the limit the body is not touched.
+//! A POST's body is read here ([`body`]): at the limit, to tell `initialize` (refused: 503) from
+//! anything else (passed on, so rmcp answers its 400 for a missing session id, as it does below
+//! the limit); and to answer a body that is no JSON-RPC message with 400 and a JSON-RPC error
+//! where rmcp answers 415.
 
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::{Method, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 
 use super::LabState;
+use super::body;
 use super::sessions::InFlight;
 
 /// The middleware.
 pub async fn gate(State(lab): State<Arc<LabState>>, request: Request, next: Next) -> Response {
-    let session = request
-        .headers()
-        .get("mcp-session-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
+    let session = match session_id(request.headers()) {
+        Ok(session) => session,
+        Err(refusal) => return refusal,
+    };
     match (request.method(), session) {
         // rmcp answers 202 to a DELETE of any id; the spec wants 404 for one that is not a
         // session (any more).
         (&Method::DELETE, Some(id)) if !lab.tracker.is_live(&id) => not_found(),
         (&Method::DELETE, Some(id)) => {
             lab.tracker.delete_requested(&id);
-            next.run(request).await
+            let mut response = next.run(request).await;
+            if response.status() == StatusCode::ACCEPTED {
+                *response.status_mut() = StatusCode::OK;
+            }
+            response
         }
+        (&Method::POST, session) => post(&lab, session, request, next).await,
         // A session the reaper has just ended may still be in rmcp's map while it is closed:
         // the tracker decides, and the request keeps the session busy until rmcp has taken it.
         (_, Some(id)) => match InFlight::begin(lab.clone(), &id) {
             Some(_busy) => next.run(request).await,
             None => not_found(),
         },
-        // Without a session id, a POST that is not `initialize` is rmcp's to refuse (400).
-        (&Method::POST, None) => {
-            if lab.tracker.admit(lab.settings.max_sessions) {
-                let response = next.run(request).await;
-                lab.tracker.answered();
-                return response;
-            }
-            let (request, initialize) = match read_body(request).await {
-                Ok(read) => read,
-                Err(refusal) => return refusal,
-            };
-            match initialize {
-                true => at_capacity(lab.settings.max_sessions.unwrap_or(0)),
-                false => next.run(request).await,
-            }
-        }
         _ => next.run(request).await,
     }
 }
 
-/// The largest body read to tell `initialize` apart: far above any real handshake.
-const MAX_PEEK: usize = 1 << 20;
+/// A POST, with its body read.
+async fn post(lab: &Arc<LabState>, session: Option<String>, request: Request, next: Next) -> Response {
+    let _busy = match &session {
+        Some(id) => match InFlight::begin(lab.clone(), id) {
+            Some(busy) => Some(busy),
+            None => return not_found(),
+        },
+        None => None,
+    };
+    let json = body::declares_json(request.headers());
+    let (parts, bytes) = match body::read(request).await {
+        Ok(read) => read,
+        Err(refusal) => return refusal,
+    };
+    let request = Request::from_parts(parts, axum::body::Body::from(bytes.clone()));
+    let response = match session {
+        Some(_) => next.run(request).await,
+        // Without a session id, a POST that is not `initialize` is rmcp's to refuse (400).
+        None if lab.tracker.admit(lab.settings.max_sessions) => {
+            let response = next.run(request).await;
+            lab.tracker.answered();
+            response
+        }
+        None if body::is_initialize(&bytes) => return at_capacity(lab.settings.max_sessions.unwrap_or(0)),
+        None => next.run(request).await,
+    };
+    // With a JSON Content-Type, rmcp's only 415 is for a body it could not read as a message.
+    if response.status() == StatusCode::UNSUPPORTED_MEDIA_TYPE
+        && json
+        && let Some(refusal) = body::refusal(&bytes)
+    {
+        return refusal;
+    }
+    response
+}
 
-/// Reads the body, and gives back the request whole with whether it is an `initialize` request.
-/// A body past [`MAX_PEEK`] or cut off is refused here.
-async fn read_body(request: Request) -> Result<(Request, bool), Response> {
-    let (parts, body) = request.into_parts();
-    let bytes = axum::body::to_bytes(body, MAX_PEEK).await.map_err(|e| {
-        let message = format!("Bad Request: cannot read the body (at most {MAX_PEEK} bytes): {e}");
-        (StatusCode::BAD_REQUEST, message).into_response()
-    })?;
-    let method = serde_json::from_slice::<serde_json::Value>(&bytes)
-        .ok()
-        .and_then(|v| v.get("method").and_then(|m| m.as_str()).map(str::to_string));
-    let initialize = method.as_deref() == Some("initialize");
-    Ok((Request::from_parts(parts, axum::body::Body::from(bytes)), initialize))
+/// The `Mcp-Session-Id` a request carries. One that is not visible ASCII is no id the lab gave
+/// (the spec allows only 0x21–0x7E), so it gets 404, saying why.
+fn session_id(headers: &HeaderMap) -> Result<Option<String>, Response> {
+    match headers.get("mcp-session-id").map(|v| v.to_str()) {
+        None => Ok(None),
+        Some(Ok(id)) => Ok(Some(id.to_string())),
+        Some(Err(_)) => Err((
+            StatusCode::NOT_FOUND,
+            "Not Found: Session not found (session ids are visible ASCII, and this Mcp-Session-Id is not)",
+        )
+            .into_response()),
+    }
 }
 
 /// What rmcp answers for an unknown session.
@@ -87,15 +111,11 @@ fn not_found() -> Response {
 
 /// 503 with a JSON-RPC error, as a server at its session limit would answer.
 fn at_capacity(max: usize) -> Response {
-    let body = json!({
-        "jsonrpc": "2.0",
-        "id": null,
-        "error": { "code": -32000, "message": format!("the server holds its maximum of {max} sessions; try again later") },
-    });
+    let message = format!("the server holds its maximum of {max} sessions; try again later");
     (
         StatusCode::SERVICE_UNAVAILABLE,
         [(header::RETRY_AFTER, "1")],
-        axum::Json(body),
+        axum::Json(body::error(-32000, &message)),
     )
         .into_response()
 }
@@ -117,6 +137,7 @@ mod tests {
             cleanup_interval: Duration::from_secs(3600),
             database: "sqlite://:memory:".into(),
             max_sessions: None,
+            header_read_timeout: super::super::HEADER_READ_TIMEOUT,
         })
         .await
         .unwrap();

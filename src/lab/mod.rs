@@ -7,10 +7,15 @@
 //!   to the store before rmcp answers; rmcp's idle timeout off in favour of the [`reaper`], and a
 //!   [`gate`] that notes DELETEs and enforces `--max-sessions`; so every end has its reason.
 //! - The HTTP API in [`api`]; the store (PostgreSQL or SQLite) in [`store`].
+//! - In front of every route the [`host`] check; under it all, [`serve`]'s connections, closed
+//!   when silent.
 
 mod api;
+mod body;
 mod gate;
+mod host;
 mod reaper;
+mod serve;
 mod sessions;
 pub mod store;
 mod tools;
@@ -32,6 +37,11 @@ use tracker::Tracker;
 /// How long shutdown waits for open connections (SSE streams) to end.
 const DRAIN: Duration = Duration::from_secs(5);
 
+/// How long a connection may take to send a request head (on a new connection, or between
+/// requests on a kept-alive one) before it is closed: long for any real client, short enough
+/// that silent connections cannot pile up.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// How the lab runs.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -45,6 +55,9 @@ pub struct Settings {
     pub database: String,
     /// Beyond this many live sessions, `initialize` gets 503.
     pub max_sessions: Option<usize>,
+    /// A connection that sends no whole request head for this long is closed
+    /// ([`HEADER_READ_TIMEOUT`] unless a test wants it short).
+    pub header_read_timeout: Duration,
 }
 
 /// Why the lab could not start.
@@ -140,15 +153,8 @@ impl Lab {
         let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
             let _ = tcp.set_nodelay(true);
         });
-        let shutdown = stop.clone();
-        let server = tokio::spawn(async move {
-            let served = axum::serve(listener, app)
-                .with_graceful_shutdown(async move { shutdown.cancelled().await })
-                .await;
-            if let Err(e) = served {
-                eprintln!("lab: the server stopped: {e}");
-            }
-        });
+        let header_read_timeout = state.settings.header_read_timeout;
+        let server = tokio::spawn(serve::serve(listener, app, header_read_timeout, stop.clone()));
         Ok(Self {
             addr,
             state,
@@ -220,7 +226,7 @@ fn sqlite_folder(url: &str) -> Option<&std::path::Path> {
     path.parent().filter(|p| !p.as_os_str().is_empty())
 }
 
-/// `/mcp` behind the gate, and the API.
+/// `/mcp` behind the gate, and the API; all of it behind the Host check.
 fn router(
     state: Arc<LabState>,
     manager: Arc<LocalSessionManager>,
@@ -229,16 +235,18 @@ fn router(
 ) -> axum::Router {
     let timeout = state.settings.session_timeout;
     let sessions = Arc::new(RecordingSessions::new(manager, state.clone()));
-    let config = StreamableHttpServerConfig::default().with_cancellation_token(stop.child_token());
-    // On loopback, rmcp's Host check guards against DNS rebinding; a lab asked to listen
-    // elsewhere is meant to be reached by other names, so there it is off.
-    let config = match addr.ip().is_loopback() {
-        true => config.with_allowed_hosts(["localhost", "127.0.0.1", "::1"]),
-        false => config.disable_allowed_hosts(),
-    };
+    // rmcp's own Host check guards `/mcp` alone; the lab's guards every route.
+    let config = StreamableHttpServerConfig::default()
+        .with_cancellation_token(stop.child_token())
+        .disable_allowed_hosts()
+        .with_max_request_body_bytes(body::MAX_BODY);
     let mcp = StreamableHttpService::new(move || Ok(tools::Tools::new(timeout)), sessions, config);
     let mcp = axum::Router::new()
         .nest_service("/mcp", mcp)
         .layer(axum::middleware::from_fn_with_state(state.clone(), gate::gate));
-    axum::Router::new().merge(mcp).merge(api::routes().with_state(state))
+    let hosts = host::Hosts::for_listen(addr.ip());
+    axum::Router::new()
+        .merge(mcp)
+        .merge(api::routes().with_state(state))
+        .layer(axum::middleware::from_fn_with_state(hosts, host::guard))
 }

@@ -429,10 +429,10 @@ impl Store {
     pub async fn session_started(&self, s: &NewSession) -> Result<(), StoreError> {
         let at = stamp(s.at)?;
         let params = [
-            Value::from(s.session_id.as_str()),
-            Value::from(s.client_name.as_deref()),
-            Value::from(s.client_version.as_deref()),
-            Value::from(s.protocol_version.as_deref()),
+            text_param(&s.session_id),
+            optional_text_param(s.client_name.as_deref()),
+            optional_text_param(s.client_version.as_deref()),
+            optional_text_param(s.protocol_version.as_deref()),
             Value::from(at),
         ];
         self.run(
@@ -451,9 +451,9 @@ impl Store {
     pub async fn request_finished(&self, r: &NewRequest) -> Result<(), StoreError> {
         let ended = request_end(r)?;
         let params = [
-            Value::from(r.session_id.as_str()),
-            Value::from(r.method.as_str()),
-            Value::from(r.tool_name.as_deref()),
+            text_param(&r.session_id),
+            text_param(&r.method),
+            optional_text_param(r.tool_name.as_deref()),
             Value::from(stamp(r.at)?),
             Value::from(r.duration_ms),
             Value::from(r.outcome.as_str()),
@@ -465,7 +465,7 @@ impl Store {
             &params,
         )
         .await?;
-        let params = [Value::from(r.session_id.as_str()), Value::from(stamp(ended)?)];
+        let params = [text_param(&r.session_id), Value::from(stamp(ended)?)];
         self.run(
             "count a request on its session",
             &self.statements.count_request,
@@ -487,7 +487,7 @@ impl Store {
         let params = [
             Value::from(reason.as_str()),
             Value::from(stamp(at)?),
-            Value::from(session_id),
+            text_param(session_id),
         ];
         let answer = self.run("end a session", &self.statements.end_one, &params).await?;
         Ok(answer.row_count > 0)
@@ -538,7 +538,7 @@ impl Store {
     /// One session and its requests (oldest first); `None` if unknown.
     pub async fn session(&self, id: &str) -> Result<Option<(SessionRow, Vec<RequestRow>)>, StoreError> {
         const DURING: &str = "read a session";
-        let params = [Value::from(id)];
+        let params = [text_param(id)];
         let sql = format!("SELECT {SESSION_COLUMNS} FROM mcp_sessions WHERE session_id = $1");
         let answer = self.run(DURING, &sql, &params).await?;
         let Some(row) = answer.rows.first() else {
@@ -563,6 +563,21 @@ impl Store {
             .await
             .map_err(sql_error(during))
     }
+}
+
+/// The escape a NUL is stored as, on both backends: PostgreSQL text cannot hold `\0`, and a
+/// scenario's `sql` check must read the same on either. JSON's spelling of it, so the stored
+/// text is what the client wrote in its JSON.
+const NUL_ESCAPE: &str = "\\u0000";
+
+/// A text parameter as the store writes (and looks up) it: every NUL as [`NUL_ESCAPE`], the
+/// rest as given. A lookup of an id with a NUL so finds nothing rather than failing.
+fn text_param(text: &str) -> Value {
+    Value::from(text.replace('\0', NUL_ESCAPE))
+}
+
+fn optional_text_param(text: Option<&str>) -> Value {
+    text.map_or(Value::Null, text_param)
 }
 
 fn sql_error(during: &'static str) -> impl Fn(SqlError) -> StoreError {

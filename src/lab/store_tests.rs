@@ -140,6 +140,7 @@ on_both_backends!(
     two_hundred_concurrent_sessions_all_land,
     times_round_trip_to_the_microsecond,
     bad_values_are_refused_before_the_database,
+    a_nul_is_stored_escaped_and_found_by_the_same_sql,
 );
 
 fn t(text: &str) -> DateTime<Utc> {
@@ -512,6 +513,39 @@ async fn bad_values_are_refused_before_the_database(db: Db) {
             .starts_with("lab database: cannot record a new session: "),
         "{error}"
     );
+}
+
+async fn a_nul_is_stored_escaped_and_found_by_the_same_sql(db: Db) {
+    let store = db.store().await;
+    let at = t("2026-11-25T08:00:00Z");
+    let session = NewSession {
+        client_name: Some("bad\0client".into()),
+        client_version: Some("\0".into()),
+        ..new_session("s", at)
+    };
+    store.session_started(&session).await.unwrap_or_else(|e| panic!("{e}"));
+    let request = NewRequest {
+        tool_name: Some("to\0ol".into()),
+        ..new_request("s", "tools/call", at, 1.0, Outcome::Error)
+    };
+    store.request_finished(&request).await.unwrap_or_else(|e| panic!("{e}"));
+    let (row, requests) = store.session("s").await.unwrap().unwrap();
+    assert_eq!(row.client_name.as_deref(), Some("bad\\u0000client"));
+    assert_eq!(row.client_version.as_deref(), Some("\\u0000"));
+    assert_eq!(row.request_count, 1);
+    assert_eq!(requests[0].tool_name.as_deref(), Some("to\\u0000ol"));
+    // One SQL text finds them on both backends (a backslash is literal in both).
+    let found = db
+        .raw("SELECT count(*) AS n FROM mcp_sessions WHERE client_name = 'bad\\u0000client'")
+        .await;
+    assert_eq!(found[0]["n"], 1);
+    let found = db
+        .raw("SELECT count(*) AS n FROM mcp_requests WHERE tool_name = 'to\\u0000ol'")
+        .await;
+    assert_eq!(found[0]["n"], 1);
+    // An id with a NUL is no session, not an error; it ends nothing either.
+    assert_eq!(store.session("s\0").await.unwrap(), None);
+    assert!(!store.session_ended("s\0", EndReason::ClientDelete, at).await.unwrap());
 }
 
 #[test]

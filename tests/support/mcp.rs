@@ -10,8 +10,9 @@
 //!   answer is then `1/N`), then the JSON-RPC response. rmcp's `json_response` applies only to
 //!   its stateless mode; the lab's sessions are stateful, so there is no JSON answer to ask for.
 //! - A notification gets `202 Accepted` with no body.
-//! - `DELETE` of a live session gets `202 Accepted`; the session is gone (and no longer counted
-//!   live) before the answer. A DELETE of an unknown or ended id gets `404`.
+//! - `DELETE` of a live session gets `200 OK`, as the Python and TypeScript SDKs answer; the
+//!   session is gone (and no longer counted live) before the answer. A DELETE of an unknown or
+//!   ended id gets `404`.
 //! - An unknown, deleted or expired session ID gets `404` with the plain-text body
 //!   `Not Found: Session not found`.
 //! - Idle expiry is the lab's reaper, not rmcp's idle timer (which the lab turns off): every
@@ -52,6 +53,7 @@ impl McpOptions {
             cleanup_interval,
             database: "sqlite://:memory:".into(),
             max_sessions: None,
+            header_read_timeout: runner::lab::HEADER_READ_TIMEOUT,
         }
     }
 }
