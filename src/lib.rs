@@ -14,6 +14,7 @@ pub mod assert;
 pub mod cli;
 pub mod compile;
 pub mod diagnostic;
+pub mod duration_text;
 pub mod exec;
 pub mod json;
 #[allow(

@@ -209,3 +209,55 @@ fn a_vars_file_skips_keys_no_scenario_declares_but_catches_near_misses() {
     assert!(stderr.contains("typo.vars.yaml:1:1"), "{stderr}");
     assert!(stderr.contains("did you mean `every`?"), "{stderr}");
 }
+
+/// `runner ARGS…`, which must exit 2 within seconds; its stderr.
+fn refused(args: &[&std::ffi::OsStr]) -> String {
+    let assert = runner()
+        .args(args)
+        .timeout(std::time::Duration::from_secs(10))
+        .assert()
+        .code(2);
+    String::from_utf8_lossy(&assert.get_output().stderr).into_owned()
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_or_a_device_is_refused_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo.yaml");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let file = write(dir.path(), "hb.yaml", HEARTBEAT);
+    let stderr = refused(&["validate".as_ref(), fifo.as_ref()]);
+    assert!(stderr.contains("not a regular file (a named pipe)"), "{stderr}");
+    let stderr = refused(&["validate".as_ref(), "--vars".as_ref(), fifo.as_ref(), file.as_ref()]);
+    assert!(stderr.contains("not a regular file (a named pipe)"), "{stderr}");
+    for device in ["/dev/zero", "/dev/null"] {
+        let stderr = refused(&["validate".as_ref(), device.as_ref()]);
+        assert!(stderr.contains("not a regular file (a device)"), "{stderr}");
+        let stderr = refused(&["validate".as_ref(), "--vars".as_ref(), device.as_ref(), file.as_ref()]);
+        assert!(stderr.contains("not a regular file (a device)"), "{stderr}");
+    }
+    // Found in a folder, it is refused the same way, and the folder's real files still load.
+    let stderr = refused(&["validate".as_ref(), dir.path().as_ref()]);
+    assert!(stderr.contains("fifo.yaml"), "{stderr}");
+    assert!(stderr.contains("error: 1 problem found"), "{stderr}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_folder_with_symbolic_link_loops_is_walked_once() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "suite/a.yaml", HEARTBEAT);
+    write(dir.path(), "suite/nested/b.yaml", HEARTBEAT);
+    let suite = dir.path().join("suite");
+    std::os::unix::fs::symlink(&suite, suite.join("nested/loop")).unwrap();
+    std::os::unix::fs::symlink(suite.join("nested"), suite.join("nested/self")).unwrap();
+    let out = stdout(
+        runner()
+            .arg("validate")
+            .arg(&suite)
+            .timeout(std::time::Duration::from_secs(10)),
+    );
+    assert_eq!(out.lines().count(), 2, "{out}");
+}

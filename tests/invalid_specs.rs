@@ -154,12 +154,12 @@ fn generated_cases(tmp: &Path) -> Vec<Case> {
             b"  \n\n\t\n".to_vec(),
             false,
         ),
-        ("binary", "a binary file (a PNG header), not UTF-8 text", png, false),
+        ("binary", "a binary file (a PNG header), not UTF-8 text", png, true),
         (
             "nul-byte",
             "a UTF-8 file with a NUL byte in it",
             b"# tests: a NUL byte\nname: nul\0byte\nclients: {}\n".to_vec(),
-            false,
+            true,
         ),
         (
             "too-large",
@@ -372,6 +372,43 @@ clients:
 }
 
 #[test]
+fn two_type_errors_in_one_file_are_both_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::create_dir(tmp.path().join(GENERATED_DIR)).unwrap();
+    let path = format!("{GENERATED_DIR}/two-type-errors.yaml");
+    let spec = "\
+# tests: a wrong type in one client group does not hide one in another
+name: two-type-errors
+clients:
+  readers:
+    description: [a, list]
+    steps:
+      - wait: 1s
+  writers:
+    steps:
+      - wait: 1s
+        continue_on_failure: maybe
+";
+    fs::write(tmp.path().join(&path), spec).unwrap();
+    let run = validate(tmp.path(), &[&path]);
+    assert_eq!(run.code, Some(EXIT_INVALID), "{}", run.stderr);
+    for at in ["5:18", "11:30"] {
+        assert!(
+            run.stderr.contains(&format!("--> {path}:{at}")),
+            "no error at {at}:\n{}",
+            run.stderr
+        );
+    }
+    assert!(run.stderr.ends_with("error: 2 problems found\n"), "{}", run.stderr);
+    snapshot(
+        "two-type-errors",
+        &format!("{path}: a list for a string and `maybe` for a boolean, in two groups"),
+        &run.stderr,
+        tmp.path(),
+    );
+}
+
+#[test]
 fn every_snapshot_belongs_to_a_case() {
     let tmp = tempfile::tempdir().unwrap();
     let mut names: Vec<String> = committed_cases()
@@ -380,6 +417,7 @@ fn every_snapshot_belongs_to_a_case() {
         .map(|c| c.name)
         .collect();
     names.push("three-independent-errors".into());
+    names.push("two-type-errors".into());
     let snapshots = crate_root().join("tests/snapshots");
     let Ok(entries) = fs::read_dir(&snapshots) else {
         return;

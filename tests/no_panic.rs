@@ -30,7 +30,7 @@ fn survive(name: &str, text: &str) {
                 problems.iter().for_each(|d| assert!(!d.render().is_empty()));
             }
         }
-        Err(problem) => assert!(!problem.render().is_empty()),
+        Err(problems) => problems.iter().for_each(|d| assert!(!d.render().is_empty())),
     }
 }
 

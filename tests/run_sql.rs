@@ -536,6 +536,69 @@ fn assert_retry_waited_for_the_update(run: &Run) {
     assert_eq!(last["response"]["rows"], json!([{"status": "disconnected"}]));
 }
 
+/// Steps whose query is wrong in itself, each under a retry of 10 minutes: a mistyped table, a
+/// mistyped column, a syntax error. Each must fail at its first attempt.
+fn mistakes_under_retry(table: &str) -> String {
+    let step = |name: &str, sql: &str| {
+        format!(
+            "  {name}:\n    steps:\n      - name: {name}\n        sql: {sql}\n        retry: {{ within: 10m, every: 1s }}\n        expect:\n          - $.row_count: 1\n"
+        )
+    };
+    format!(
+        "{DB}before:\n  - sql: CREATE TABLE {table} (id int)\nclients:\n{}{}{}",
+        step("table", "SELECT id FROM sesions"),
+        step("column", &format!("SELECT idd FROM {table}")),
+        step("syntax", &format!("SELEC id FROM {table}")),
+    )
+}
+
+fn assert_mistakes_were_not_retried(run: &Run) {
+    assert_eq!(run.code, Some(1), "{}", run.console);
+    for group in ["table", "column", "syntax"] {
+        let step = &run.client(group, 1)["steps"][0];
+        assert_eq!(step["attempts"], 1, "{group}: {step}");
+        let error = run.error(group);
+        assert!(
+            error.contains("(not retried: waiting cannot change this)"),
+            "{group}: {error}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn retry_stops_at_once_on_a_mistake_in_the_query() {
+    let schema = Schema::create().await;
+    let started = std::time::Instant::now();
+    let run = run("pg-mistakes", schema.url(), &mistakes_under_retry("sessions")).await;
+    assert_mistakes_were_not_retried(&run);
+    assert!(run.error("table").contains("SQLSTATE 42P01"), "{}", run.error("table"));
+    assert!(
+        run.error("column").contains("SQLSTATE 42703"),
+        "{}",
+        run.error("column")
+    );
+    assert!(
+        run.error("syntax").contains("SQLSTATE 42601"),
+        "{}",
+        run.error("syntax")
+    );
+    assert!(started.elapsed() < Duration::from_secs(30), "{:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn sqlite_retry_stops_at_once_on_a_mistake_in_the_query() {
+    let (_db, url) = sqlite_db();
+    let run = run("sqlite-mistakes", &url, &mistakes_under_retry("sessions")).await;
+    assert_mistakes_were_not_retried(&run);
+    assert!(run.error("table").contains("no such table"), "{}", run.error("table"));
+    assert!(
+        run.error("column").contains("no such column"),
+        "{}",
+        run.error("column")
+    );
+    assert!(run.error("syntax").contains("syntax error"), "{}", run.error("syntax"));
+}
+
 #[tokio::test]
 async fn a_hundred_clients_share_a_pool_of_four() {
     let schema = Schema::create().await;

@@ -6,6 +6,7 @@ use std::time::Duration;
 use clap::Args;
 
 use super::{EXIT_FAILED, EXIT_INVALID, print};
+use crate::duration_text::format_duration;
 use crate::lab::{Lab, Settings};
 use crate::mask::mask_url;
 
@@ -101,8 +102,8 @@ fn banner(lab: &Lab, settings: &Settings) -> String {
         lab.api_url(),
         lab.store_kind(),
         mask_url(lab.database_url()),
-        humantime::format_duration(settings.session_timeout),
-        humantime::format_duration(settings.cleanup_interval),
+        format_duration(settings.session_timeout),
+        format_duration(settings.cleanup_interval),
     )
 }
 

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::diagnostic::Diagnostic;
+use crate::duration_text::format_duration;
 use crate::lab::{Lab, LabError, Settings};
 use crate::plan::{LabPlan, Plan};
 
@@ -51,8 +52,8 @@ fn describe(lab: &LabPlan) -> String {
         .map_or("no session limit".into(), |n| format!("max_sessions {n}"));
     format!(
         "session_timeout {}, cleanup_interval {}, {max}",
-        humantime::format_duration(lab.session_timeout),
-        humantime::format_duration(lab.cleanup_interval)
+        format_duration(lab.session_timeout),
+        format_duration(lab.cleanup_interval)
     )
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::Compiler;
 use super::scope::Scope;
 use super::templates::is_template;
-use crate::plan::{DurationPlan, Resolved, ValuePlan, parse_duration};
+use crate::plan::{DurationPlan, Resolved, ValuePlan, count_within_limit, parse_duration};
 use crate::source::Pos;
 use crate::spec::{Count, DurationText, Node, Spanned};
 
@@ -67,7 +67,7 @@ impl Compiler<'_> {
         }
     }
 
-    /// A count (at least 1) that may depend on run-time values.
+    /// A count (1 to [`MAX_COUNT`]) that may depend on run-time values.
     pub(super) fn count(&mut self, c: &Count, scope: &Scope) -> Option<Resolved<u64>> {
         let node = &c.0;
         if let Node::String(s) = &node.value
@@ -100,7 +100,16 @@ impl Compiler<'_> {
             other => Some(other.clone()),
         };
         match number.as_ref().and_then(serde_json::Value::as_i64) {
-            Some(n) if n >= 1 => Some(n as u64),
+            Some(n) if n >= 1 => match count_within_limit(n as u64) {
+                Ok(n) => Some(n),
+                Err(message) => {
+                    self.error(at, message).help(
+                        "a count is the client instances of one group or the iterations of one `repeat`; \
+                         split the load over several groups",
+                    );
+                    None
+                }
+            },
             Some(n) => {
                 self.error(at, format!("a count must be at least 1, found {n}"));
                 None

@@ -53,6 +53,7 @@ impl Compiler<'_> {
         spec.clients
             .iter()
             .map(|(name, group)| {
+                self.check_group_name(name);
                 if matches!(name.value.as_str(), "before" | "after") {
                     self.error(
                         name.at,

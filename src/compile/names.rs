@@ -3,7 +3,14 @@
 
 use super::Compiler;
 use crate::mask::Masker;
-use crate::spec::{Step, StepKind};
+use crate::spec::{Spanned, Step, StepKind};
+
+/// True for a client group's name: letters, digits, `_` and `-`. A group's name goes into its
+/// result files' names and into every report line, so it is kept to what every file system and
+/// terminal shows the same.
+pub fn is_group_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
 
 /// The name of a step: its `name:`, or its kind and subject (`heartbeat` for `call: heartbeat`).
 /// An `http` step's URL is masked by the rules (`GET http://u:***@h/?token=***`): the name goes
@@ -61,6 +68,31 @@ impl Compiler<'_> {
                 }
             }
             self.collect_from(children(step));
+        }
+    }
+}
+
+impl Compiler<'_> {
+    /// Refuses a name that is empty or only spaces: it would show as nothing in every report.
+    pub(super) fn check_not_blank(&mut self, name: &Spanned<String>, what: &str) {
+        if name.value.trim().is_empty() {
+            self.error(name.at, format!("{what} is empty"))
+                .width(name.value.len().max(2))
+                .help("give it a name, or leave the key out for the default");
+        }
+    }
+
+    /// Refuses a client group name that is not an identifier.
+    pub(super) fn check_group_name(&mut self, name: &Spanned<String>) {
+        if !is_group_name(&name.value) {
+            let message = match name.value.as_str() {
+                "" => "a client group's name is empty".to_string(),
+                other => format!("`{other}` cannot name a client group"),
+            };
+            self.error(name.at, message)
+                .width(name.value.len().max(2))
+                .label("letters, digits, `_` and `-` only")
+                .help("a group's name goes into its result files' names; e.g. `readers` or `load-2`");
         }
     }
 }

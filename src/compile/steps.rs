@@ -35,6 +35,14 @@ impl Compiler<'_> {
 
     fn step(&mut self, step: &Step, scope: &mut Scope, owner: Option<&Owner>) -> StepPlan {
         self.check_result_keys(step);
+        if let Some(name) = &step.name {
+            self.check_not_blank(name, "the step's `name`");
+        }
+        match &step.kind.value {
+            StepKind::Group { name, .. } => self.check_not_blank(name, "the `group` step's name"),
+            StepKind::Barrier(name) => self.check_not_blank(name, "the barrier's name"),
+            _ => {}
+        }
         let action = self.action(step, scope, owner);
         let with_result = scope.with("result");
         let expect = self.expect(step.expect.as_ref(), &with_result);

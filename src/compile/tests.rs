@@ -12,7 +12,7 @@ fn compile_text(text: &str) -> Result<Plan, Vec<Diagnostic>> {
 
 fn compile_with_env(text: &str, env: &[(&str, &str)]) -> Result<Plan, Vec<Diagnostic>> {
     let source = Arc::new(Source::new("t.yaml", text));
-    let spec = parse_scenario(&source).map_err(|d| vec![d])?;
+    let spec = parse_scenario(&source)?;
     let options = CompileOptions {
         env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
     };

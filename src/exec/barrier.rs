@@ -9,6 +9,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
+use crate::duration_text::format_duration;
 use crate::plan::BarrierPlan;
 
 /// Every barrier of a scenario.
@@ -90,7 +91,7 @@ impl Barriers {
                     let arrived = barrier.state.lock().expect("barrier lock").arrived;
                     let reason = format!(
                         "barrier `{name}` timed out after {}: {arrived} of {} clients arrived",
-                        humantime::format_duration(timeout),
+                        format_duration(timeout),
                         barrier.parties
                     );
                     barrier.break_with(&reason);

@@ -57,7 +57,7 @@ pub async fn run(
         index: instance.index,
         started,
         saved: Map::new(),
-        counts: Default::default(),
+        counts: crate::plan::zero_counts(steps),
         last: None,
         iteration: None,
         clients,

@@ -35,6 +35,9 @@ pub struct Shared {
     pub started: tokio::time::Instant,
     /// What `before:` saved, which every client and `after:` starts with.
     before: std::sync::OnceLock<Map<String, Value>>,
+    /// Every step name of the plan with a count of 0: `counts.X` is 0, not undefined, until X
+    /// first succeeds, whichever group X is in.
+    zero_counts: BTreeMap<String, u64>,
 }
 
 impl Shared {
@@ -55,12 +58,13 @@ impl Shared {
             scenario: plan.name.as_str().into(),
             barriers: Barriers::new(&plan.barriers),
             databases: Databases::default(),
-            plan,
             globals,
             events,
             cancel,
             started: tokio::time::Instant::now(),
             before: std::sync::OnceLock::new(),
+            zero_counts: crate::plan::zero_counts(plan.steps()),
+            plan,
         }
     }
 
@@ -100,7 +104,7 @@ pub struct ClientState {
     pub started: tokio::time::Instant,
     /// Values saved and set.
     pub saved: Map<String, Value>,
-    /// Successes per step name.
+    /// Successes per step name, 0 for each of its own steps until it succeeds.
     pub counts: BTreeMap<String, u64>,
     /// The previous step's result.
     pub last: Option<Value>,
@@ -145,7 +149,9 @@ impl ClientState {
             "elapsed_ms": super::step::ms(self.started.elapsed()),
         });
         scope.insert("client".into(), Jinja::from(Serde(client)));
-        scope.insert("counts".into(), Jinja::from(Serde(&self.counts)));
+        let mut counts = shared.zero_counts.clone();
+        counts.extend(self.counts.iter().map(|(name, n)| (name.clone(), *n)));
+        scope.insert("counts".into(), Jinja::from(Serde(&counts)));
         if let Some(last) = &self.last {
             scope.insert("last".into(), Jinja::from(Serde(last)));
         }

@@ -8,7 +8,7 @@ use tokio::time::Instant;
 
 use super::outcome::{Iteration, Status, StepResult};
 use super::step::{Runner, first_error, ms};
-use crate::plan::{RepeatPlan, Resolved, StepPlan, ValuePlan};
+use crate::plan::{RepeatPlan, Resolved, StepPlan, ValuePlan, count_within_limit};
 
 /// When a loop stops.
 struct Bounds {
@@ -86,7 +86,8 @@ impl Runner<'_> {
                     serde_json::Value::String(s) => s.trim().parse::<u64>().ok(),
                     other => other.as_u64(),
                 };
-                Some(n.ok_or_else(|| format!("`times: {}` renders to {value}, not a whole number", t.source))?)
+                let n = n.ok_or_else(|| format!("`times: {}` renders to {value}, not a whole number", t.source))?;
+                Some(count_within_limit(n).map_err(|e| format!("`times: {}`: {e}", t.source))?)
             }
         };
         let span = repeat

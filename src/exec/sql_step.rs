@@ -60,7 +60,13 @@ impl Runner<'_> {
                 Err(e) => json!({ "error": e.to_string() }),
             },
         })));
-        answer.map_err(|e| Miss::Failed(self.sql_failure(&e, connection, &masked, query)))
+        answer.map_err(|e| {
+            let reason = self.sql_failure(&e, connection, &masked, query);
+            match e.heals_by_waiting() {
+                true => Miss::Failed(reason),
+                false => Miss::Lasting(reason),
+            }
+        })
     }
 
     /// A failure in words: the connection and its (masked) URL when it could not be reached, the

@@ -10,6 +10,7 @@ use super::context::{ClientState, Shared};
 use super::event::Event;
 use super::outcome::{Status, StepResult};
 use crate::assert::{self, AssertionResult};
+use crate::duration_text::format_duration;
 use crate::plan::{Action, StepPlan};
 
 /// How long a barrier waits when its step sets no `timeout`.
@@ -19,6 +20,9 @@ pub const BARRIER_TIMEOUT: Duration = Duration::from_secs(300);
 pub(super) enum Miss {
     /// The action failed or an assertion did not hold.
     Failed(String),
+    /// The action failed in a way no later attempt can change (an SQL syntax error, an
+    /// undefined table): a `retry` stops at once rather than poll out its window.
+    Lasting(String),
     /// Ctrl-C.
     Interrupted,
 }
@@ -139,6 +143,10 @@ impl Runner<'_> {
                     return;
                 }
                 Miss::Failed(reason) => reason,
+                Miss::Lasting(reason) if retry.is_some() => {
+                    return self.fail(out, format!("{reason} (not retried: waiting cannot change this)"));
+                }
+                Miss::Lasting(reason) => reason,
             };
             let Some((within, every)) = retry else {
                 return self.fail(out, reason);
@@ -150,10 +158,7 @@ impl Runner<'_> {
                 };
                 return self.fail(
                     out,
-                    format!(
-                        "{reason} (still after {tries} within {})",
-                        humantime::format_duration(within)
-                    ),
+                    format!("{reason} (still after {tries} within {})", format_duration(within)),
                 );
             }
             tokio::select! {
@@ -182,7 +187,7 @@ impl Runner<'_> {
         let document = match deadline {
             Some(limit) if !step.action.keeps_own_deadline() => tokio::select! {
                 r = tokio::time::timeout(limit, action) => r.unwrap_or_else(|_| {
-                    Err(Miss::Failed(format!("timed out after {}", humantime::format_duration(limit))))
+                    Err(Miss::Failed(format!("timed out after {}", format_duration(limit))))
                 }),
                 () = cancel.cancelled() => Err(Miss::Interrupted),
             },

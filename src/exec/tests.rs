@@ -216,3 +216,31 @@ async fn a_party_that_ends_before_anyone_arrives_still_releases_the_barrier() {
     );
     assert!(a.error.as_deref().unwrap().contains("b #1 failed without arriving"));
 }
+
+#[tokio::test(start_paused = true)]
+async fn counts_are_zero_until_a_step_first_succeeds() {
+    // `heartbeat` never passes; `other` is a step of another group.
+    let result = run(
+        "clients:\n  a:\n    steps:\n      - check: \"{{ counts.heartbeat == 0 and counts.other == 0 }}\"\n      - name: heartbeat\n        check: \"{{ false }}\"\n        continue_on_failure: true\n    record:\n      heartbeats: \"{{ counts.heartbeat }}\"\n      others: \"{{ counts.other }}\"\n  b:\n    steps:\n      - name: other\n        wait: 1s\n",
+    )
+    .await;
+    let a = result.clients.iter().find(|c| c.group == "a").unwrap();
+    assert_eq!(a.steps[0].status, Status::Passed, "{:?}", a.steps[0].error);
+    assert_eq!(a.record["heartbeats"], 0);
+    assert_eq!(a.record["others"], 0);
+    assert_eq!(a.counts.get("heartbeat"), Some(&0), "{:?}", a.counts);
+    assert_eq!(a.counts.get("other"), None, "a result file counts its own steps");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_templated_times_past_the_limit_fails_the_step() {
+    let result = run(
+        "vars:\n  n: 1\nclients:\n  a:\n    steps:\n      - set: { n: 2000000 }\n      - repeat: { times: \"{{ n }}\" }\n        steps:\n          - wait: 1ms\n",
+    )
+    .await;
+    let error = result.clients[0].error.clone().unwrap_or_default();
+    assert!(
+        error.contains("a count may be at most 1,000,000, found 2000000"),
+        "{error}"
+    );
+}

@@ -1,5 +1,6 @@
 //! Turning the paths a user names into the scenario files to load.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use crate::diagnostic::Diagnostic;
@@ -19,7 +20,7 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Diagnostic>) {
     for path in paths {
         if path.is_dir() {
             let mut found = Vec::new();
-            if let Err(e) = walk(path, &mut found) {
+            if let Err(e) = walk(path, &mut found, &mut HashSet::new()) {
                 problems.push(Diagnostic::for_path(path, format!("cannot read the folder: {e}")));
             }
             found.sort();
@@ -39,16 +40,49 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Diagnostic>) {
     (files, problems)
 }
 
-fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> std::io::Result<()> {
+/// Walks a folder, following symbolic links but entering each folder (and taking each file)
+/// once: a link back to a parent would otherwise make the walk endless.
+fn walk(dir: &Path, found: &mut Vec<PathBuf>, seen: &mut HashSet<Identity>) -> std::io::Result<()> {
+    if !seen.insert(identity(dir)?) {
+        return Ok(());
+    }
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         if path.is_dir() {
-            walk(&path, found)?;
-        } else if is_scenario_file(&path) {
+            walk(&path, found, seen)?;
+        } else if is_scenario_file(&path) && first_look(&path, seen) {
             found.push(path);
         }
     }
     Ok(())
+}
+
+/// False for a file already taken through another link. One that cannot be looked at is taken,
+/// so that reading it reports why.
+fn first_look(path: &Path, seen: &mut HashSet<Identity>) -> bool {
+    match identity(path) {
+        Ok(id) => seen.insert(id),
+        Err(_) => true,
+    }
+}
+
+/// What makes two paths one file: its device and inode.
+#[cfg(unix)]
+type Identity = (u64, u64);
+
+#[cfg(unix)]
+fn identity(path: &Path) -> std::io::Result<Identity> {
+    use std::os::unix::fs::MetadataExt;
+    let metadata = std::fs::metadata(path)?;
+    Ok((metadata.dev(), metadata.ino()))
+}
+
+#[cfg(not(unix))]
+type Identity = PathBuf;
+
+#[cfg(not(unix))]
+fn identity(path: &Path) -> std::io::Result<Identity> {
+    std::fs::canonicalize(path)
 }
 
 #[cfg(test)]
@@ -69,6 +103,25 @@ mod tests {
             .map(|f| f.strip_prefix(dir.path()).unwrap().to_string_lossy().into_owned())
             .collect();
         assert_eq!(names, ["a.yml", "b.yaml", "sub/c.yaml"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symbolic_link_loops_are_walked_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("sub");
+        std::fs::create_dir(&sub).unwrap();
+        std::fs::write(sub.join("a.yaml"), "").unwrap();
+        std::os::unix::fs::symlink(dir.path(), sub.join("up")).unwrap();
+        std::os::unix::fs::symlink(&sub, sub.join("self")).unwrap();
+        std::os::unix::fs::symlink(sub.join("a.yaml"), dir.path().join("again.yaml")).unwrap();
+        let (files, problems) = discover(&[dir.path().to_path_buf()]);
+        assert!(problems.is_empty(), "{problems:?}");
+        let names: Vec<_> = files
+            .iter()
+            .map(|f| f.strip_prefix(dir.path()).unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names.len(), 1, "{names:?}");
     }
 
     #[test]

@@ -46,12 +46,16 @@ pub fn load(paths: &[PathBuf], overrides: &Overrides) -> LoadOutcome {
     let (files, mut diagnostics) = discover(paths);
     let mut scenarios = Vec::new();
     for path in files {
-        match read(&path).and_then(|source| {
-            let source = Arc::new(source);
-            parse_scenario(&source).map(|spec| Loaded { source, spec })
-        }) {
-            Ok(loaded) => scenarios.push(loaded),
-            Err(d) => diagnostics.push(d),
+        let source = match read(&path) {
+            Ok(source) => Arc::new(source),
+            Err(d) => {
+                diagnostics.push(d);
+                continue;
+            }
+        };
+        match parse_scenario(&source) {
+            Ok(spec) => scenarios.push(Loaded { source, spec }),
+            Err(problems) => diagnostics.extend(problems),
         }
     }
     let mut used = HashSet::new();

@@ -6,21 +6,113 @@ use serde::de::DeserializeOwned;
 
 use crate::diagnostic::Diagnostic;
 use crate::source::Source;
-use crate::spec::{Scenario, located};
+use crate::spec::{Entries, Node, Scenario, Spanned, located};
 use crate::suggest;
 
-/// Parses a scenario file.
-pub fn parse_scenario(source: &Arc<Source>) -> Result<Scenario, Diagnostic> {
-    parse(source)
+/// Parses a scenario file, or returns its problems: the first the parser meets, and the first
+/// of each other section when that one is a wrong type or value (see [`sections`]).
+pub fn parse_scenario(source: &Arc<Source>) -> Result<Scenario, Vec<Diagnostic>> {
+    let error = match from_text::<Scenario>(&source.text) {
+        Ok(scenario) => return Ok(scenario),
+        Err(e) => e,
+    };
+    let first = diagnose(source, &error);
+    if matches!(original(&error), serde_saphyr::Error::Budget { .. }) {
+        // A broken limit (an alias bomb): not worth reading again. A syntax error needs no
+        // check here: such a file cannot be cut into sections.
+        return Err(vec![first]);
+    }
+    let mut problems = vec![first];
+    for text in sections(&source.text) {
+        let Err(e) = from_text::<Scenario>(&text) else { continue };
+        // Blanking the other sections can only add problems about what they held (an alias to
+        // an anchor there, a missing key); the values' own problems are kept.
+        if matches!(original(&e), serde_saphyr::Error::Budget { .. }) || e.to_string().contains("anchor") {
+            continue;
+        }
+        let problem = diagnose(source, &e);
+        if !problems
+            .iter()
+            .any(|p| p.at == problem.at && p.message == problem.message)
+        {
+            problems.push(problem);
+        }
+    }
+    problems.sort_by_key(|p| p.at.map(|at| at.offset));
+    Err(problems)
 }
 
 /// Parses YAML text into any spec type, with our parser settings.
 pub fn parse<T: DeserializeOwned>(source: &Arc<Source>) -> Result<T, Diagnostic> {
+    from_text(&source.text).map_err(|e| diagnose(source, &e))
+}
+
+fn from_text<T: DeserializeOwned>(text: &str) -> Result<T, serde_saphyr::Error> {
     let options = serde_saphyr::options! {
         // `no`, `on` and `yes` stay strings; only `true` and `false` are booleans.
         strict_booleans: true,
     };
-    serde_saphyr::from_str_with_options(&source.text, options).map_err(|e| diagnose(source, &e))
+    serde_saphyr::from_str_with_options(text, options)
+}
+
+/// The file once per section, every other section blanked: each top-level key, and each client
+/// group under `clients:` (with the `clients:` line kept).
+///
+/// Serde stops at the first error, and the parser cannot skip the rest of a value that failed,
+/// so a second wrong value is only found by reading again without the first. Blanking replaces
+/// every byte of the other lines but `\n` with a space, so lines, columns and byte offsets of
+/// what is read stay those of the file. A section is a run of whole lines, so keys that share a
+/// line (flow style, `{a: 1, b: 2}`) are not split.
+fn sections(text: &str) -> Vec<String> {
+    let Ok(root) = from_text::<Entries<Spanned<Node>>>(text) else {
+        return Vec::new();
+    };
+    let line_starts: Vec<usize> = std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
+    let start_of = |line: u32| line_starts.get(line.saturating_sub(1) as usize).copied();
+    // Each section: the lines kept (for a client group, the `clients:` line and its own).
+    let mut kept: Vec<[std::ops::Range<usize>; 2]> = Vec::new();
+    let keys: Vec<u32> = root.iter().map(|(k, _)| k.at.line).collect();
+    for (i, (key, value)) in root.iter().enumerate() {
+        let (Some(from), end) = (start_of(key.at.line), keys.get(i + 1)) else {
+            continue;
+        };
+        if end == Some(&key.at.line) || keys[..i].contains(&key.at.line) {
+            continue;
+        }
+        let to = end.and_then(|l| start_of(*l)).unwrap_or(text.len());
+        let groups = match (&key.value[..], &value.value) {
+            ("clients", Node::Map(groups)) => groups.as_slice(),
+            _ => &[],
+        };
+        let lines: Vec<u32> = groups.iter().map(|(g, _)| g.at.line).collect();
+        let splittable = !lines.is_empty() && lines.windows(2).all(|w| w[0] < w[1]) && lines[0] > key.at.line;
+        if !splittable {
+            kept.push([from..to, 0..0]);
+            continue;
+        }
+        let key_line = from..start_of(key.at.line + 1).unwrap_or(to);
+        for (j, line) in lines.iter().enumerate() {
+            let group_from = start_of(*line).unwrap_or(to);
+            let group_to = lines.get(j + 1).and_then(|l| start_of(*l)).unwrap_or(to);
+            kept.push([key_line.clone(), group_from..group_to]);
+        }
+    }
+    if kept.len() < 2 {
+        return Vec::new();
+    }
+    kept.into_iter()
+        .map(|ranges| {
+            text.char_indices()
+                .map(|(i, c)| match c {
+                    '\n' => "\n".to_string(),
+                    c if ranges.iter().any(|r| r.contains(&i)) => c.to_string(),
+                    c => " ".repeat(c.len_utf8()),
+                })
+                .collect()
+        })
+        .collect()
 }
 
 fn diagnose(source: &Arc<Source>, error: &serde_saphyr::Error) -> Diagnostic {
@@ -177,7 +269,7 @@ mod tests {
 
     fn error_of(text: &str) -> String {
         let source = Arc::new(Source::new("t.yaml", text));
-        parse_scenario(&source).unwrap_err().render()
+        crate::diagnostic::render_all(&parse_scenario(&source).unwrap_err())
     }
 
     #[test]
@@ -186,6 +278,23 @@ mod tests {
         assert!(text.contains("unknown key `clinets`"), "{text}");
         assert!(text.contains("t.yaml:2:1"), "{text}");
         assert!(text.contains("did you mean `clients`?"), "{text}");
+    }
+
+    #[test]
+    fn wrong_values_in_two_sections_are_both_reported() {
+        let text = error_of(
+            "name: x\ntags: 3\nclients:\n  a:\n    count: 2\n    steps:\n      - wait: 1s\n        continue_on_failure: maybe\n  b:\n    steps: {}\n",
+        );
+        assert!(text.contains("t.yaml:2:7"), "{text}");
+        assert!(text.contains("t.yaml:8:30"), "{text}");
+        assert!(text.contains("t.yaml:10:12"), "{text}");
+        assert!(text.ends_with("error: 3 problems found\n"), "{text}");
+    }
+
+    #[test]
+    fn a_syntax_error_is_reported_alone() {
+        let text = error_of("name: x\ntags: [\nclients:\n  a: {steps: [wait: 1s]}\n");
+        assert!(text.ends_with("error: 1 problem found\n"), "{text}");
     }
 
     #[test]

@@ -23,9 +23,9 @@ pub use connection::{
 };
 pub use duration::{DurationError, parse_duration};
 pub use sql::SqlQuery;
-pub use step::{Action, Body, RepeatPlan, RetryPlan, StepPlan};
+pub use step::{Action, Body, RepeatPlan, RetryPlan, StepPlan, zero_counts};
 pub use template::{Template, TemplateEngine};
-pub use value::{DurationPlan, Resolved, ValuePlan};
+pub use value::{DurationPlan, MAX_COUNT, Resolved, ValuePlan, count_within_limit};
 
 /// One compiled scenario.
 #[derive(Debug, Serialize)]
@@ -58,6 +58,12 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// Every step of the plan: `before:`, each client group's, `after:`.
+    pub fn steps(&self) -> impl Iterator<Item = &StepPlan> {
+        let groups = self.groups.iter().flat_map(|g| &g.steps);
+        self.before.iter().chain(groups).chain(&self.after)
+    }
+
     /// The connection of a name.
     pub fn connection(&self, name: &str) -> Option<&ConnectionPlan> {
         self.connections.iter().find(|c| c.name == name)
@@ -120,7 +126,7 @@ pub(crate) mod humantime_serde_compat {
 
     /// Writes a duration as `1m 30s`.
     pub fn serialize<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(&humantime::format_duration(*d))
+        s.collect_str(&crate::duration_text::format_duration(*d))
     }
 }
 

@@ -1,5 +1,7 @@
 //! Compiled steps: the step graph.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use super::{AssertionPlan, ClientInfoPlan, DurationPlan, Resolved, Save, Template, ValuePlan};
@@ -151,6 +153,28 @@ pub enum Action {
         /// The block.
         steps: Vec<StepPlan>,
     },
+}
+
+impl StepPlan {
+    /// The steps inside a `group` or `repeat`.
+    pub fn nested(&self) -> &[StepPlan] {
+        match &self.action {
+            Action::Group { steps } | Action::Repeat { steps, .. } => steps,
+            _ => &[],
+        }
+    }
+}
+
+/// Every step name in `steps` and in the steps nested in them, each with a count of 0: what
+/// `counts` holds before any of them has succeeded.
+pub fn zero_counts<'a>(steps: impl IntoIterator<Item = &'a StepPlan>) -> BTreeMap<String, u64> {
+    let mut counts = BTreeMap::new();
+    let mut pending: Vec<&StepPlan> = steps.into_iter().collect();
+    while let Some(step) = pending.pop() {
+        counts.entry(step.name.clone()).or_insert(0);
+        pending.extend(step.nested());
+    }
+    counts
 }
 
 impl Action {

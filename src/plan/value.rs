@@ -6,6 +6,27 @@ use serde_json::Value;
 
 use super::{Template, TemplateEngine};
 
+/// The most a count may be: client instances in one group, iterations of one `repeat`. Every
+/// instance and every iteration keeps its result until the run ends, so a mistyped count would
+/// otherwise run the machine out of memory rather than fail.
+pub const MAX_COUNT: u64 = 1_000_000;
+
+/// `n`, or why it is more than a count may be.
+pub fn count_within_limit(n: u64) -> Result<u64, String> {
+    if n <= MAX_COUNT {
+        return Ok(n);
+    }
+    let digits = MAX_COUNT.to_string();
+    let mut max = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            max.push(',');
+        }
+        max.push(c);
+    }
+    Err(format!("a count may be at most {max}, found {n}"))
+}
+
 /// A value fixed at compile time, or a template that yields it at run time.
 #[derive(Debug, Clone, Serialize)]
 #[serde(untagged)]

@@ -4,6 +4,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 
+use crate::duration_text::format_duration;
+
 /// A request ready to send.
 #[derive(Debug, Clone)]
 pub struct Request {
@@ -42,7 +44,7 @@ pub enum Failure {
         reason: String,
     },
     /// No complete answer within the deadline.
-    #[error("no complete answer from {url} within {}", humantime::format_duration(*.after))]
+    #[error("no complete answer from {url} within {}", format_duration(*.after))]
     Timeout {
         /// The URL.
         url: String,

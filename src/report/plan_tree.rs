@@ -2,6 +2,7 @@
 
 use std::fmt::Write;
 
+use crate::duration_text::format_duration;
 use crate::plan::{
     Action, AssertionPlan, Body, DurationPlan, GroupPlan, Plan, Resolved, SaveFrom, StepPlan, ValuePlan,
 };
@@ -24,8 +25,8 @@ pub fn plan_tree(plan: &Plan) -> String {
         let _ = writeln!(
             out,
             "  lab: session timeout {}, cleanup every {}, max sessions {max}",
-            humantime::format_duration(lab.session_timeout),
-            humantime::format_duration(lab.cleanup_interval)
+            format_duration(lab.session_timeout),
+            format_duration(lab.cleanup_interval)
         );
     }
     for connection in &plan.connections {
@@ -68,14 +69,10 @@ impl Tree<'_> {
     fn group(&mut self, group: &GroupPlan) {
         let mut timing = String::new();
         if !group.start_after.is_zero() {
-            let _ = write!(
-                timing,
-                ", start after {}",
-                humantime::format_duration(group.start_after)
-            );
+            let _ = write!(timing, ", start after {}", format_duration(group.start_after));
         }
         if !group.ramp_up.is_zero() {
-            let _ = write!(timing, ", ramp up over {}", humantime::format_duration(group.ramp_up));
+            let _ = write!(timing, ", ramp up over {}", format_duration(group.ramp_up));
         }
         let plural = if group.count == 1 { "" } else { "s" };
         let _ = writeln!(
@@ -209,7 +206,7 @@ fn modifiers(step: &StepPlan) -> String {
 
 fn duration(d: &DurationPlan) -> String {
     match d {
-        DurationPlan::Fixed(d) => humantime::format_duration(*d).to_string(),
+        DurationPlan::Fixed(d) => format_duration(*d),
         DurationPlan::Template(t) => t.source.clone(),
     }
 }

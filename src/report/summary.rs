@@ -5,16 +5,19 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::exec::outcome::{ScenarioResult, Status, StepResult};
+use crate::exec::outcome::{ClientResult, ScenarioResult, Status, StepResult};
 use crate::report::console::shown;
 
 /// Failed clients listed by name before the rest are counted.
 pub const MAX_LISTED_FAILURES: usize = 10;
 
+/// Distinct failure reasons listed before the rest are counted.
+pub const MAX_LISTED_REASONS: usize = 20;
+
 /// One scenario's summary. The first line is `<name>: <passed>/<total> passed`, counting client
 /// instances (a scenario without clients counts as one: its `before:`/`after:` steps). Then, one
-/// indented line each: every failed client (`  <group> #<id>: <error>`, at most 10, then
-/// `  … and N more`), every failed `before:`/`after:` step, and the scenario's own error.
+/// indented line each: the failed clients (see [`failures`]), every failed `before:`/`after:`
+/// step, and the scenario's own error.
 /// The text ends with a newline.
 pub fn scenario_summary(result: &ScenarioResult) -> String {
     let (passed, total) = units(result);
@@ -26,18 +29,7 @@ pub fn scenario_summary(result: &ScenarioResult) -> String {
     // Names on one line, escaped; the console masks and escapes the rest when it prints.
     let mut out = format!("{}: {passed}/{total} passed{verdict}\n", shown(&result.name));
 
-    let failed: Vec<_> = result.clients.iter().filter(|c| !c.status.passed()).collect();
-    for client in failed.iter().take(MAX_LISTED_FAILURES) {
-        let reason = client.error.as_deref().unwrap_or(status_word(client.status));
-        line(
-            &mut out,
-            &format!("{} #{}", shown(&client.group), client.client_id),
-            reason,
-        );
-    }
-    if failed.len() > MAX_LISTED_FAILURES {
-        let _ = writeln!(out, "  … and {} more", failed.len() - MAX_LISTED_FAILURES);
-    }
+    failures(&mut out, result);
 
     let mut phase_failed = false;
     for (phase, steps) in [("before", &result.before), ("after", &result.after)] {
@@ -59,6 +51,50 @@ pub fn scenario_summary(result: &ScenarioResult) -> String {
         (None, Status::Passed | Status::Failed) => {}
     }
     out
+}
+
+/// The failed clients: up to 10, one line each (`  <group> #<id>: <error>`). More than that, one
+/// line per distinct reason, in the order they first occur, naming the first client and how many
+/// more failed the same way (`  load #1 and 41 more: <error>`), so that one different failure
+/// cannot hide among many alike; past 20 reasons, `  … and N more clients, for M other reasons`.
+fn failures(out: &mut String, result: &ScenarioResult) {
+    let failed: Vec<_> = result.clients.iter().filter(|c| !c.status.passed()).collect();
+    fn reason(client: &ClientResult) -> &str {
+        client.error.as_deref().unwrap_or(status_word(client.status))
+    }
+    let who = |client: &ClientResult| format!("{} #{}", shown(&client.group), client.client_id);
+    if failed.len() <= MAX_LISTED_FAILURES {
+        for client in failed {
+            line(out, &who(client), reason(client));
+        }
+        return;
+    }
+    // Each reason with its first client and how many failed that way.
+    let mut reasons: Vec<(&str, &ClientResult, usize)> = Vec::new();
+    for client in failed {
+        match reasons.iter_mut().find(|(r, _, _)| *r == reason(client)) {
+            Some((_, _, n)) => *n += 1,
+            None => reasons.push((reason(client), client, 1)),
+        }
+    }
+    for (text, first, n) in reasons.iter().take(MAX_LISTED_REASONS) {
+        let label = match n {
+            1 => who(first),
+            n => format!("{} and {} more", who(first), n - 1),
+        };
+        line(out, &label, text);
+    }
+    if reasons.len() > MAX_LISTED_REASONS {
+        let rest = &reasons[MAX_LISTED_REASONS..];
+        let clients: usize = rest.iter().map(|(_, _, n)| n).sum();
+        let _ = writeln!(
+            out,
+            "  … and {clients} more client{}, for {} other reason{}",
+            if clients == 1 { "" } else { "s" },
+            rest.len(),
+            if rest.len() == 1 { "" } else { "s" }
+        );
+    }
 }
 
 /// The whole run in one line: `run: <passed>/<total> scenarios passed, <p>/<t> client runs
@@ -201,16 +237,41 @@ mod tests {
     }
 
     #[test]
-    fn at_most_ten_failures_are_listed() {
+    fn many_failures_alike_take_one_line_with_their_count() {
         let clients = (1..=13)
             .map(|id| client(id, "load", Status::Failed, Some("timeout")))
             .collect();
         let text = scenario_summary(&scenario("load", clients));
+        assert_eq!(text, "load: 0/13 passed\n  load #1 and 12 more: timeout\n");
+    }
+
+    #[test]
+    fn one_different_failure_is_not_hidden_among_many_alike() {
+        let mut clients: Vec<_> = (1..=42)
+            .map(|id| client(id, "load", Status::Failed, Some("timed out after 30s")))
+            .collect();
+        clients.insert(20, client(43, "load", Status::Failed, Some("expected 200, got 500")));
+        clients.push(client(1, "watcher", Status::Interrupted, None));
+        let text = scenario_summary(&scenario("load", clients));
+        assert_eq!(
+            text,
+            "load: 0/44 passed\n\
+             \x20 load #1 and 41 more: timed out after 30s\n\
+             \x20 load #43: expected 200, got 500\n\
+             \x20 watcher #1: interrupted\n"
+        );
+    }
+
+    #[test]
+    fn past_twenty_reasons_the_rest_are_counted() {
+        let clients = (1..=25)
+            .map(|id| client(id, "load", Status::Failed, Some(&format!("reason {id}"))))
+            .collect();
+        let text = scenario_summary(&scenario("load", clients));
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines.len(), 12);
-        assert_eq!(lines[0], "load: 0/13 passed");
-        assert_eq!(lines[10], "  load #10: timeout");
-        assert_eq!(lines[11], "  … and 3 more");
+        assert_eq!(lines.len(), 22, "{text}");
+        assert_eq!(lines[20], "  load #20: reason 20");
+        assert_eq!(lines[21], "  … and 5 more clients, for 5 other reasons");
     }
 
     #[test]

@@ -54,9 +54,9 @@ impl JsonSchema for Count {
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
-            "description": "A whole number of at least 1, or a template that renders to one.",
+            "description": "A whole number from 1 to 1,000,000, or a template that renders to one.",
             "oneOf": [
-                { "type": "integer", "minimum": 1 },
+                { "type": "integer", "minimum": 1, "maximum": crate::plan::MAX_COUNT },
                 { "type": "string", "pattern": "\\{\\{|^\\s*[1-9][0-9]*\\s*$" }
             ]
         })

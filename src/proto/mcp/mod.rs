@@ -16,6 +16,8 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+use crate::duration_text::format_duration;
+
 pub use client::McpClient;
 
 /// Where and how to talk to one MCP endpoint.
@@ -71,13 +73,13 @@ pub enum Failure {
         reason: String,
     },
     /// No complete answer within the deadline.
-    #[error("no complete answer within {}", humantime::format_duration(*.after))]
+    #[error("no complete answer within {}", format_duration(*.after))]
     Timeout {
         /// The deadline (`Settings::timeout`).
         after: Duration,
     },
     /// The SSE stream was silent for too long.
-    #[error("the SSE stream was silent for {}", humantime::format_duration(*.after))]
+    #[error("the SSE stream was silent for {}", format_duration(*.after))]
     Idle {
         /// The allowed silence (`Settings::idle_timeout`).
         after: Duration,

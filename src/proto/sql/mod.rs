@@ -16,6 +16,8 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+use crate::duration_text::format_duration;
+
 pub use target::Target;
 
 /// How a connection's pool is set up.
@@ -92,6 +94,8 @@ pub enum SqlError {
         code: Option<String>,
         /// 1-based character position in the query text as given, when the server names one.
         position: Option<usize>,
+        /// Whether the statement itself is at fault.
+        fault: Fault,
     },
     /// A parameter's value cannot be bound to its placeholder.
     #[error("parameter {index}: {message}")]
@@ -102,13 +106,39 @@ pub enum SqlError {
         message: String,
     },
     /// The statement outlived its deadline.
-    #[error("query timed out after {}{}", humantime::format_duration(*after), if *cancelled { "; cancelled on the server" } else { "" })]
+    #[error("query timed out after {}{}", format_duration(*after), if *cancelled { "; cancelled on the server" } else { "" })]
     Timeout {
         /// The deadline.
         after: Duration,
         /// Whether the server confirmed the cancellation.
         cancelled: bool,
     },
+}
+
+/// Whether a failed statement is wrong in itself, so that running it again cannot help.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Its text or what it names: a syntax error, an undefined table, column or function, a
+    /// right the role lacks. PostgreSQL's SQLSTATE class 42; SQLite's errors preparing it, and
+    /// its authorization and read-only errors.
+    Statement,
+    /// What may change while a `retry` waits: a lock, a constraint, the data, the server.
+    Circumstance,
+}
+
+impl SqlError {
+    /// False for an error that waiting cannot heal, which a `retry` need not poll out: the
+    /// statement is wrong, its URL cannot be used, or a parameter does not fit.
+    pub fn heals_by_waiting(&self) -> bool {
+        !matches!(
+            self,
+            SqlError::Query {
+                fault: Fault::Statement,
+                ..
+            } | SqlError::Url(_)
+                | SqlError::Bind { .. }
+        )
+    }
 }
 
 /// One connection's pool.
@@ -140,7 +170,26 @@ impl Database {
 
 #[cfg(test)]
 mod tests {
-    use super::unique_names;
+    use super::*;
+
+    #[test]
+    fn only_mistakes_in_the_statement_do_not_heal() {
+        let query = |fault| SqlError::Query {
+            message: "x".into(),
+            code: None,
+            position: None,
+            fault,
+        };
+        assert!(!query(Fault::Statement).heals_by_waiting());
+        assert!(query(Fault::Circumstance).heals_by_waiting());
+        assert!(!SqlError::Url("x".into()).heals_by_waiting());
+        assert!(SqlError::Connect("refused".into()).heals_by_waiting());
+        let timeout = SqlError::Timeout {
+            after: Duration::from_secs(1),
+            cancelled: true,
+        };
+        assert!(timeout.heals_by_waiting());
+    }
 
     #[test]
     fn repeated_column_names_are_numbered() {

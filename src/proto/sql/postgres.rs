@@ -20,7 +20,7 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 use super::pg_param::Param;
 use super::pg_wrap::wrap;
 use super::target::{PgTarget, TlsMode};
-use super::{Answer, Durability, Options, SqlError, exact, unique_names};
+use super::{Answer, Durability, Fault, Options, SqlError, exact, unique_names};
 
 /// How long a cancelled statement gets to end after the deadline, before its connection is
 /// dropped instead.
@@ -166,6 +166,7 @@ async fn run(client: &Object, sql: &str, params: &[Value]) -> Result<Answer, Sql
                 message: format!("this statement cannot be read as rows of JSON: {}", db_message(&e)),
                 code: None,
                 position: None,
+                fault: Fault::Statement,
             });
         }
     };
@@ -242,6 +243,7 @@ fn unreadable_row(text: &str) -> SqlError {
         message: format!("the server's row is not a JSON object: {text:.80}"),
         code: None,
         position: None,
+        fault: Fault::Circumstance,
     }
 }
 
@@ -254,6 +256,7 @@ fn query_error(e: &tokio_postgres::Error) -> SqlError {
                 message: chain(e),
                 code: None,
                 position: None,
+                fault: Fault::Circumstance,
             },
         };
     };
@@ -261,10 +264,19 @@ fn query_error(e: &tokio_postgres::Error) -> SqlError {
         Some(ErrorPosition::Original(p)) => Some(*p as usize),
         _ => None,
     };
+    let code = db.code().code();
+    // Class 42, syntax error or access rule violation: the statement's text, the objects it
+    // names (42P01 undefined table, 42703 undefined column, 42883 undefined function) or the
+    // rights it needs (42501). None changes while a retry waits.
+    let fault = match code.starts_with("42") {
+        true => Fault::Statement,
+        false => Fault::Circumstance,
+    };
     SqlError::Query {
         message: db_message(e),
-        code: Some(db.code().code().to_string()),
+        code: Some(code.to_string()),
         position,
+        fault,
     }
 }
 

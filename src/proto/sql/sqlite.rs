@@ -7,14 +7,14 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use rusqlite::types::{ToSqlOutput, ValueRef};
-use rusqlite::{Connection, InterruptHandle, OpenFlags, Statement};
+use rusqlite::{Connection, ErrorCode, InterruptHandle, OpenFlags, Statement};
 use serde_json::{Map, Number, Value};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::{JoinError, JoinHandle, spawn_blocking};
 use tokio::time::{Instant, sleep_until, timeout_at};
 
 use super::target::SqliteLocation;
-use super::{Answer, Durability, Options, SqlError};
+use super::{Answer, Durability, Fault, Options, SqlError};
 
 /// The longest busy timeout SQLite takes (milliseconds in a C `int`).
 const MAX_BUSY: Duration = Duration::from_millis(i32::MAX as u64);
@@ -251,7 +251,7 @@ fn execute(conn: &Connection, sql: &str, params: &[Value], left: Duration) -> Re
     // the wait off.
     let busy = left.clamp(Duration::from_millis(1), MAX_BUSY);
     conn.busy_timeout(busy).map_err(|e| query_error(&e, sql))?;
-    let mut stmt = conn.prepare(sql).map_err(|e| query_error(&e, sql))?;
+    let mut stmt = conn.prepare(sql).map_err(|e| prepare_error(&e, sql))?;
     bind(&mut stmt, params)?;
     let columns = super::unique_names(stmt.column_names().map(str::to_owned));
     if columns.is_empty() {
@@ -441,6 +441,13 @@ fn hex(bytes: &[u8]) -> String {
 /// A rusqlite error as a step's query error, with SQLite's own message and, for a syntax
 /// error, where in `sql` it is.
 fn query_error(error: &rusqlite::Error, sql: &str) -> SqlError {
+    let fault = match code(error) {
+        // The role's rights: an authorizer's refusal, a read-only database or file.
+        Some(ErrorCode::AuthorizationForStatementDenied | ErrorCode::ReadOnly | ErrorCode::PermissionDenied) => {
+            Fault::Statement
+        }
+        _ => Fault::Circumstance,
+    };
     match error {
         rusqlite::Error::SqlInputError {
             msg, sql: part, offset, ..
@@ -448,12 +455,39 @@ fn query_error(error: &rusqlite::Error, sql: &str) -> SqlError {
             message: msg.clone(),
             code: None,
             position: position(sql, part, *offset),
+            fault,
         },
-        rusqlite::Error::MultipleStatement => query_error_message(
-            "one statement per step: the query holds more than one; split it into several steps".into(),
-        ),
-        rusqlite::Error::Empty => query_error_message("the query is empty (or only a comment)".into()),
-        other => query_error_message(sqlite_message(other)),
+        rusqlite::Error::MultipleStatement => {
+            statement_error("one statement per step: the query holds more than one; split it into several steps".into())
+        }
+        rusqlite::Error::Empty => statement_error("the query is empty (or only a comment)".into()),
+        other => SqlError::Query {
+            message: sqlite_message(other),
+            code: None,
+            position: None,
+            fault,
+        },
+    }
+}
+
+/// An error preparing a statement. SQLite's generic `SQLITE_ERROR` there means the statement
+/// does not compile: a syntax error, no such table, column or function. (While it runs, the
+/// same code can come from the data, such as malformed JSON, so it is not a fault then.)
+fn prepare_error(error: &rusqlite::Error, sql: &str) -> SqlError {
+    let mut failed = query_error(error, sql);
+    if code(error) == Some(ErrorCode::Unknown)
+        && let SqlError::Query { fault, .. } = &mut failed
+    {
+        *fault = Fault::Statement;
+    }
+    failed
+}
+
+/// SQLite's primary result code (`SQLITE_ERROR` is `Unknown`), when the error is SQLite's.
+fn code(error: &rusqlite::Error) -> Option<ErrorCode> {
+    match error {
+        rusqlite::Error::SqliteFailure(e, _) | rusqlite::Error::SqlInputError { error: e, .. } => Some(e.code),
+        _ => None,
     }
 }
 
@@ -462,6 +496,16 @@ fn query_error_message(message: String) -> SqlError {
         message,
         code: None,
         position: None,
+        fault: Fault::Circumstance,
+    }
+}
+
+fn statement_error(message: String) -> SqlError {
+    SqlError::Query {
+        message,
+        code: None,
+        position: None,
+        fault: Fault::Statement,
     }
 }
 

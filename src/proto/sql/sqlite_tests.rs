@@ -215,14 +215,21 @@ async fn syntax_errors_say_where_in_characters() {
             message: message.into(),
             code: None,
             position: Some(at),
+            fault: Fault::Statement,
         };
         assert_eq!(fails(&pool, sql, &[]).await, expected, "{sql}");
     }
     let missing = fails(&pool, "SELECT nope FROM nowhere", &[]).await;
     assert!(
-        matches!(&missing, SqlError::Query { message, .. } if message.contains("no such table")),
+        matches!(&missing, SqlError::Query { message, fault: Fault::Statement, .. } if message.contains("no such table")),
         "{missing:?}"
     );
+    ok(&pool, "CREATE TABLE t (a INTEGER)", &[]).await;
+    let column = fails(&pool, "SELECT b FROM t", &[]).await;
+    assert!(!column.heals_by_waiting(), "{column:?}");
+    // Malformed JSON fails while the statement runs: the data may change, so it may heal.
+    let data = fails(&pool, "SELECT json_extract('{', '$.a')", &[]).await;
+    assert!(data.heals_by_waiting(), "{data:?}");
 }
 
 #[tokio::test]
