@@ -7,11 +7,10 @@ use clap::Args;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::{
-    EXIT_FAILED, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, VarArgs, compile_all, compile_with, print, report, run_lab,
-};
+use super::signals::{self, Stop};
+use super::{EXIT_FAILED, EXIT_INVALID, EXIT_OK, VarArgs, compile_all, compile_with, print, report, run_lab};
 use crate::diagnostic::Diagnostic;
-use crate::exec::{Run, ScenarioResult, Status, run_scenario};
+use crate::exec::{Run, ScenarioResult, run_scenario};
 use crate::lab::Lab;
 use crate::mask::mask_url;
 use crate::plan::Plan;
@@ -150,7 +149,7 @@ fn same_names(plans: &[Plan]) -> Vec<Diagnostic> {
 
 async fn run_all(plans: Vec<Plan>, args: &RunArgs) -> u8 {
     let cancel = CancellationToken::new();
-    tokio::spawn(stop_on_ctrl_c(cancel.clone()));
+    let stopped = signals::listen(cancel.clone());
     let run = Run::new(cancel.clone());
     let several = plans.len() > 1;
     let started = chrono::Utc::now();
@@ -186,7 +185,7 @@ async fn run_all(plans: Vec<Plan>, args: &RunArgs) -> u8 {
     if several {
         print(&run_summary(&outcomes));
     }
-    exit_code(&outcomes, cancel.is_cancelled(), write_failed)
+    exit_code(&outcomes, stopped.get(), write_failed)
 }
 
 /// Where a scenario's results go: `--out DIR` (a sub-folder per scenario when several run), or
@@ -246,22 +245,10 @@ async fn run_batch(
     outcomes
 }
 
-/// The first Ctrl-C stops the clients at their next await so results can be written; a second
-/// one exits at once.
-async fn stop_on_ctrl_c(cancel: CancellationToken) {
-    if tokio::signal::ctrl_c().await.is_err() {
-        return;
-    }
-    eprintln!("\ninterrupted: stopping the clients and writing results (Ctrl-C again to quit now)");
-    cancel.cancel();
-    if tokio::signal::ctrl_c().await.is_ok() {
-        std::process::exit(i32::from(EXIT_INTERRUPTED));
-    }
-}
-
-fn exit_code(outcomes: &[ScenarioResult], interrupted: bool, write_failed: bool) -> u8 {
-    if interrupted || outcomes.iter().any(|r| r.status == Status::Interrupted) {
-        EXIT_INTERRUPTED
+/// A signal's own code when one stopped the run, as a shell would report the process it ended.
+fn exit_code(outcomes: &[ScenarioResult], stopped: Option<Stop>, write_failed: bool) -> u8 {
+    if let Some(stop) = stopped {
+        stop.exit_code()
     } else if write_failed || outcomes.iter().any(|r| !r.status.passed()) {
         EXIT_FAILED
     } else {
