@@ -55,6 +55,10 @@ pub struct RunArgs {
     /// results folder.
     #[arg(long, value_name = "URL", requires = "lab")]
     lab_database: Option<String>,
+    /// Keep at most this much of each body in transcript.jsonl (`64KiB`, `1MiB`); a cut body
+    /// keeps its first bytes, with its full size beside it.
+    #[arg(long, value_name = "SIZE", default_value = "64KiB", value_parser = size)]
+    transcript_body_limit: u64,
 }
 
 /// Runs the scenarios behind the paths; returns the exit code.
@@ -117,6 +121,11 @@ async fn with_lab(plans: &[Plan], args: &RunArgs) -> Result<(Lab, Vec<Plan>), u8
         return Err(report(&diagnostics));
     }
     Ok((lab, plans.into_iter().filter(|p| selected(p, args)).collect()))
+}
+
+/// A size with a unit (`64KiB`, `1MB`) or bytes.
+fn size(text: &str) -> Result<u64, String> {
+    text.trim().parse::<bytesize::ByteSize>().map(|size| size.as_u64())
 }
 
 /// `--tag` keeps scenarios with any of its tags; `--skip-tag` drops those with any of its.
@@ -211,6 +220,7 @@ async fn run_batch(
     for (plan, dir) in batch {
         match std::fs::create_dir_all(&dir).and_then(|()| Transcript::create(dir.join("transcript.jsonl"))) {
             Ok(transcript) => {
+                let transcript = transcript.with_body_limit(args.transcript_body_limit);
                 transcripts.insert(plan.name.as_str(), transcript);
                 ready.push((Arc::new(plan), dir));
             }
