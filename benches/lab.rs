@@ -330,6 +330,7 @@ fn client(http: &reqwest::Client, url: &str) -> McpClient {
             headers: Vec::new(),
             timeout: EXCHANGE,
             idle_timeout: EXCHANGE,
+            max_answer: runner::plan::MAX_ANSWER,
         },
     )
 }

@@ -65,6 +65,7 @@ fn client(lab: &Lab) -> McpClient {
             headers: Vec::new(),
             timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(10),
+            max_answer: runner::plan::MAX_ANSWER,
         },
     )
 }

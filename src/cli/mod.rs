@@ -7,6 +7,7 @@
 mod lab;
 mod run;
 mod run_lab;
+mod signals;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -26,7 +27,7 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_FAILED: u8 = 1;
 /// Exit code of an invalid spec or a usage error.
 pub const EXIT_INVALID: u8 = 2;
-/// Exit code of a run stopped by Ctrl-C.
+/// Exit code of a run stopped by Ctrl-C (SIGTERM and SIGHUP have their own: see `signals`).
 pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// Runs declarative YAML scenarios against MCP servers, HTTP services and their databases.

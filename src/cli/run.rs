@@ -7,11 +7,10 @@ use clap::Args;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::{
-    EXIT_FAILED, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, VarArgs, compile_all, compile_with, print, report, run_lab,
-};
+use super::signals::{self, Stop};
+use super::{EXIT_FAILED, EXIT_INVALID, EXIT_OK, VarArgs, compile_all, compile_with, print, report, run_lab};
 use crate::diagnostic::Diagnostic;
-use crate::exec::{Run, ScenarioResult, Status, run_scenario};
+use crate::exec::{Run, ScenarioResult, run_scenario};
 use crate::lab::Lab;
 use crate::plan::Plan;
 use crate::report::{
@@ -55,6 +54,10 @@ pub struct RunArgs {
     /// results folder.
     #[arg(long, value_name = "URL", requires = "lab")]
     lab_database: Option<String>,
+    /// Keep at most this much of each body in transcript.jsonl (`64KiB`, `1MiB`); a cut body
+    /// keeps its first bytes, with its full size beside it.
+    #[arg(long, value_name = "SIZE", default_value = "64KiB", value_parser = size)]
+    transcript_body_limit: u64,
 }
 
 /// Runs the scenarios behind the paths; returns the exit code.
@@ -119,6 +122,11 @@ async fn with_lab(plans: &[Plan], args: &RunArgs) -> Result<(Lab, Vec<Plan>), u8
     Ok((lab, plans.into_iter().filter(|p| selected(p, args)).collect()))
 }
 
+/// A size with a unit (`64KiB`, `1MB`) or bytes.
+fn size(text: &str) -> Result<u64, String> {
+    text.trim().parse::<bytesize::ByteSize>().map(|size| size.as_u64())
+}
+
 /// `--tag` keeps scenarios with any of its tags; `--skip-tag` drops those with any of its.
 fn selected(plan: &Plan, args: &RunArgs) -> bool {
     let has = |tags: &[String]| plan.tags.iter().any(|t| tags.contains(t));
@@ -149,7 +157,7 @@ fn same_names(plans: &[Plan]) -> Vec<Diagnostic> {
 
 async fn run_all(plans: Vec<Plan>, args: &RunArgs) -> u8 {
     let cancel = CancellationToken::new();
-    tokio::spawn(stop_on_ctrl_c(cancel.clone()));
+    let stopped = signals::listen(cancel.clone());
     let run = Run::new(cancel.clone());
     let several = plans.len() > 1;
     let started = chrono::Utc::now();
@@ -185,7 +193,7 @@ async fn run_all(plans: Vec<Plan>, args: &RunArgs) -> u8 {
     if several {
         print(&run_summary(&outcomes));
     }
-    exit_code(&outcomes, cancel.is_cancelled(), write_failed)
+    exit_code(&outcomes, stopped.get(), write_failed)
 }
 
 /// Where a scenario's results go: `--out DIR` (a sub-folder per scenario when several run), or
@@ -211,6 +219,7 @@ async fn run_batch(
     for (plan, dir) in batch {
         match std::fs::create_dir_all(&dir).and_then(|()| Transcript::create(dir.join("transcript.jsonl"))) {
             Ok(transcript) => {
+                let transcript = transcript.with_body_limit(args.transcript_body_limit);
                 transcripts.insert(plan.name.as_str(), transcript);
                 ready.push((Arc::new(plan), dir));
             }
@@ -245,22 +254,10 @@ async fn run_batch(
     outcomes
 }
 
-/// The first Ctrl-C stops the clients at their next await so results can be written; a second
-/// one exits at once.
-async fn stop_on_ctrl_c(cancel: CancellationToken) {
-    if tokio::signal::ctrl_c().await.is_err() {
-        return;
-    }
-    console::err("\ninterrupted: stopping the clients and writing results (Ctrl-C again to quit now)\n");
-    cancel.cancel();
-    if tokio::signal::ctrl_c().await.is_ok() {
-        std::process::exit(i32::from(EXIT_INTERRUPTED));
-    }
-}
-
-fn exit_code(outcomes: &[ScenarioResult], interrupted: bool, write_failed: bool) -> u8 {
-    if interrupted || outcomes.iter().any(|r| r.status == Status::Interrupted) {
-        EXIT_INTERRUPTED
+/// A signal's own code when one stopped the run, as a shell would report the process it ended.
+fn exit_code(outcomes: &[ScenarioResult], stopped: Option<Stop>, write_failed: bool) -> u8 {
+    if let Some(stop) = stopped {
+        stop.exit_code()
     } else if write_failed || outcomes.iter().any(|r| !r.status.passed()) {
         EXIT_FAILED
     } else {

@@ -7,10 +7,11 @@ use super::durations::Zero;
 use super::scope::{Phase, Scope};
 use super::templates::is_template;
 use crate::plan::{
-    ClientInfoPlan, ConnectionKind, ConnectionPlan, HttpConnectionPlan, McpConnectionPlan, SqlConnectionPlan, ValuePlan,
+    ClientInfoPlan, ConnectionKind, ConnectionPlan, HttpConnectionPlan, MAX_ANSWER, McpConnectionPlan,
+    SqlConnectionPlan, ValuePlan,
 };
 use crate::source::Pos;
-use crate::spec::{ClientInfo, Connection, Entries, Name, Text};
+use crate::spec::{ClientInfo, Connection, Entries, Name, Spanned, Text};
 use crate::suggest;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -47,12 +48,14 @@ impl Compiler<'_> {
                 connect_timeout: self.fixed_duration(c.connect_timeout.as_ref(), CONNECT_TIMEOUT, Zero::Refused),
                 timeout: self.fixed_duration(c.timeout.as_ref(), REQUEST_TIMEOUT, Zero::Refused),
                 idle_timeout: self.fixed_duration(c.idle_timeout.as_ref(), REQUEST_TIMEOUT, Zero::Refused),
+                max_answer: self.size(c.max_answer.as_ref()),
             }),
             Connection::Http(c) => ConnectionKind::Http(HttpConnectionPlan {
                 base_url: self.text(&c.base_url, scope),
                 headers: self.headers(&c.headers, scope),
                 connect_timeout: self.fixed_duration(c.connect_timeout.as_ref(), CONNECT_TIMEOUT, Zero::Refused),
                 timeout: self.fixed_duration(c.timeout.as_ref(), REQUEST_TIMEOUT, Zero::Refused),
+                max_answer: self.size(c.max_answer.as_ref()),
             }),
             Connection::Sql(c) => ConnectionKind::Sql(SqlConnectionPlan {
                 url: self.sql_url(&c.url, scope),
@@ -97,6 +100,25 @@ impl Compiler<'_> {
             };
         }
         plan
+    }
+
+    /// `max_answer`: a size with a unit (`16MiB`, `64KiB`, `1GB`) or bytes, more than zero.
+    fn size(&mut self, size: Option<&Spanned<String>>) -> u64 {
+        let Some(size) = size else { return MAX_ANSWER };
+        match size.value.trim().parse::<bytesize::ByteSize>() {
+            Ok(parsed) if parsed.as_u64() > 0 => parsed.as_u64(),
+            Ok(_) => {
+                self.error(size.at, "`max_answer` must be more than zero")
+                    .width(size.value.len());
+                MAX_ANSWER
+            }
+            Err(e) => {
+                self.error(size.at, format!("`{}` is not a size: {e}", size.value))
+                    .width(size.value.len())
+                    .help("write a number with a unit: `16MiB`, `64KiB`, `1GB` (or bytes: `65536`)");
+                MAX_ANSWER
+            }
+        }
     }
 
     pub(super) fn headers(&mut self, headers: &Entries<Text>, scope: &Scope) -> Vec<(String, ValuePlan)> {

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::*;
 use crate::load::parse_scenario;
-use crate::plan::{Action, DurationPlan, Resolved};
+use crate::plan::{Action, ConnectionKind, DurationPlan, Resolved};
 
 fn compile_text(text: &str) -> Result<Plan, Vec<Diagnostic>> {
     compile_with_env(text, &[])
@@ -247,4 +247,33 @@ fn session_id_goes_on_mcp_steps_that_send_on_a_session() {
             "{found:?}"
         );
     }
+}
+
+#[test]
+fn max_answer_is_a_size_with_a_unit_and_more_than_zero() {
+    let with = |size: &str| {
+        format!(
+            "connections:\n  s: {{ mcp: {{ url: http://a, max_answer: {size} }} }}\n  h: {{ http: {{ base_url: http://b, max_answer: 2KB }} }}\nclients:\n  a:\n    steps:\n      - initialize: {{}}\n"
+        )
+    };
+    let plan = compile_text(&with("64KiB")).unwrap();
+    let sizes: Vec<u64> = plan
+        .connections
+        .iter()
+        .map(|c| match &c.kind {
+            ConnectionKind::Mcp(m) => m.max_answer,
+            ConnectionKind::Http(h) => h.max_answer,
+            ConnectionKind::Sql(_) => 0,
+        })
+        .collect();
+    assert_eq!(sizes, [64 * 1024, 2000]);
+    let default = compile_text(&format!("{MCP}clients:\n  a:\n    steps:\n      - initialize: {{}}\n")).unwrap();
+    assert!(matches!(&default.connections[0].kind, ConnectionKind::Mcp(m) if m.max_answer == 16 * 1024 * 1024));
+    assert_eq!(problems(&with("0")), ["`max_answer` must be more than zero @2:42"]);
+    let wrong = problems(&with("lots"));
+    assert_eq!(wrong.len(), 1, "{wrong:?}");
+    assert!(
+        wrong[0].starts_with("`lots` is not a size: ") && wrong[0].ends_with("@2:42"),
+        "{wrong:?}"
+    );
 }

@@ -24,4 +24,18 @@ impl Databases {
         pools.insert(key, pool.clone());
         Ok(pool)
     }
+
+    /// Waits until the cancel requests of stopped queries have reached their servers.
+    pub async fn settle(&self) {
+        let pools: Vec<Arc<Database>> = self
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .cloned()
+            .collect();
+        for pool in pools {
+            pool.settle().await;
+        }
+    }
 }

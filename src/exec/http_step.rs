@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::context::RenderedHttp;
 use super::event::{Event, Exchange};
 use super::step::{Miss, Runner};
-use crate::plan::{Action, Body, ConnectionKind, HttpConnectionPlan, StepPlan, ValuePlan};
+use crate::plan::{Action, Body, ConnectionKind, HttpConnectionPlan, MAX_ANSWER, StepPlan, ValuePlan};
 use crate::proto::http::{self, Request};
 
 /// Deadline of an `http` step whose step and connection set none.
@@ -31,7 +31,7 @@ impl Runner<'_> {
         else {
             unreachable!("called for http steps only");
         };
-        let (base, mut all_headers, connection_timeout, connect_timeout) = match connection.as_deref() {
+        let (base, mut all_headers, connection_timeout, connect_timeout, max_answer) = match connection.as_deref() {
             Some(name) => {
                 let (plan, rendered) = self.http_connection(name)?;
                 (
@@ -39,9 +39,10 @@ impl Runner<'_> {
                     rendered.headers,
                     Some(plan.timeout),
                     plan.connect_timeout,
+                    plan.max_answer,
                 )
             }
-            None => (None, Vec::new(), None, DEFAULT_CONNECT_TIMEOUT),
+            None => (None, Vec::new(), None, DEFAULT_CONNECT_TIMEOUT, MAX_ANSWER),
         };
         let render = |v: &ValuePlan| self.state.render_text(self.shared, v).map_err(Miss::Failed);
         let masked = all_headers.len();
@@ -72,7 +73,7 @@ impl Runner<'_> {
         let timeout = deadline.or(connection_timeout).unwrap_or(DEFAULT_TIMEOUT);
         let sent_at = chrono::Utc::now();
         let client = self.state.http_client(connect_timeout).map_err(Miss::Failed)?;
-        let answer = http::send(&client, &request, timeout).await;
+        let answer = http::send(&client, &request, timeout, max_answer).await;
         if let Ok(document) = &answer
             && let Some(ms) = document["elapsed_ms"].as_f64()
         {

@@ -81,7 +81,7 @@ impl Runner<'_> {
         if answer.result.is_some() {
             self.state.mcp.opened(opened);
         }
-        Ok(self.exchange(step, name, &answer, session.as_deref(), None))
+        Ok(self.document(step, &answer, session.as_deref(), None))
     }
 
     /// Sends a message on the connection's session; a session the server has dropped is opened
@@ -99,10 +99,9 @@ impl Runner<'_> {
         let resend =
             verdict == Some("expired") && policy == OnExpired::Reinitialize && !matches!(message, Message::Close);
         if !resend {
-            return Ok(self.exchange(step, name, &answer, session.as_deref(), verdict));
+            return Ok(self.document(step, &answer, session.as_deref(), verdict));
         }
-        // Show the 404 in the transcript, then start over.
-        self.exchange(step, name, &answer, session.as_deref(), verdict);
+        // The 404 is in the transcript; start over.
         let connection = self.connection(name).await?;
         let handshake = connection
             .handshake
@@ -111,7 +110,6 @@ impl Runner<'_> {
         connection.client.forget();
         let reopened = open(&mut connection.client, &handshake).await?;
         let opened = Opened::of(&connection.client);
-        self.exchange(step, name, &reopened, opened.id.as_deref(), None);
         if reopened.result.is_none() {
             let reason = format!("the session expired, and `initialize` again got {}", reopened.status);
             return Err(Miss::Failed(reason));
@@ -121,7 +119,7 @@ impl Runner<'_> {
         let session = connection.client.session_id().map(str::to_string);
         self.state.mcp.opened(opened);
         self.state.mcp.reinitialized += 1;
-        let mut document = self.exchange(step, name, &answer, session.as_deref(), session_verdict(&answer));
+        let mut document = self.document(step, &answer, session.as_deref(), session_verdict(&answer));
         document["reinitialized"] = Value::Bool(true);
         Ok(document)
     }
@@ -138,7 +136,7 @@ impl Runner<'_> {
             Message::Close if answer.status == 405 => Some("termination_refused"),
             _ => session_verdict(&answer),
         };
-        Ok(self.exchange(step, name, &answer, client.session_id(), verdict))
+        Ok(self.document(step, &answer, client.session_id(), verdict))
     }
 
     fn forget(&mut self, name: &str) {
@@ -158,6 +156,7 @@ impl Runner<'_> {
                     .collect::<Result<_, Miss>>()?,
                 timeout: plan.timeout,
                 idle_timeout: plan.idle_timeout,
+                max_answer: plan.max_answer,
             };
             let http = crate::proto::http::client(plan.connect_timeout).map_err(|e| Miss::Failed(e.to_string()))?;
             let connection = Connection {
@@ -197,15 +196,9 @@ impl Runner<'_> {
         Ok(json!({ "name": name, "version": version }))
     }
 
-    /// Builds the result document of an answer and puts the exchange in the transcript.
-    fn exchange(
-        &mut self,
-        step: &StepPlan,
-        connection: &str,
-        answer: &Answer,
-        session: Option<&str>,
-        verdict: Option<&str>,
-    ) -> Value {
+    /// Builds the result document of an answer. (The transcript gets every request from
+    /// [`Runner::transcribe`].)
+    fn document(&mut self, step: &StepPlan, answer: &Answer, session: Option<&str>, verdict: Option<&str>) -> Value {
         let mut document = json!({
             "status": answer.status,
             "headers": answer.headers,
@@ -230,21 +223,49 @@ impl Runner<'_> {
             &step.name,
             std::time::Duration::from_secs_f64(answer.elapsed_ms / 1000.0),
         );
-        // The client was built with the rendered URL; no need to render it again per call.
-        let url = self
-            .state
-            .mcp
-            .by_connection
-            .get(connection)
-            .map(|c| c.client.url().to_string());
-        self.shared.emit(Event::Exchange(Box::new(Exchange {
-            actor: self.state.actor.clone(),
-            step: step.name.as_str().into(),
-            sent_at: chrono::Utc::now(),
-            request: json!({ "url": url, "session_id": answer.sent_session, "body": answer.request }),
-            response: document.clone(),
-        })));
         document
+    }
+
+    /// Puts every request the step sent on its connection in the transcript, one line each,
+    /// answered or not; one whose exchange was dropped (the step's `timeout`, a stopped run) gets
+    /// `unanswered` as its error. The connection's own headers show as `***`, as on `http`.
+    pub(super) fn transcribe(&mut self, step: &StepPlan, unanswered: &str) {
+        let name = mcp_connection_name(&step.action);
+        let given: Vec<String> = match self.mcp_plan(name) {
+            Ok(plan) => plan.headers.iter().map(|(k, _)| k.to_ascii_lowercase()).collect(),
+            Err(_) => return,
+        };
+        let Some(connection) = self.state.mcp.by_connection.get_mut(name) else {
+            return;
+        };
+        for sent in connection.client.take_sent() {
+            let mut headers = sent.headers;
+            for name in &given {
+                if let Some(value) = headers.get_mut(name) {
+                    *value = Value::from("***");
+                }
+            }
+            // The body once: `result` and `error` are parts of it.
+            let response = match sent.outcome {
+                Some(Ok(answer)) => json!({
+                    "status": answer.status,
+                    "headers": answer.headers,
+                    "body": answer.body,
+                    "events": answer.events,
+                    "elapsed_ms": answer.elapsed_ms,
+                    "ttfb_ms": answer.ttfb_ms,
+                }),
+                Some(Err(failure)) => json!({ "error": failure.to_string() }),
+                None => json!({ "error": unanswered }),
+            };
+            self.shared.emit(Event::Exchange(Box::new(Exchange {
+                actor: self.state.actor.clone(),
+                step: step.name.as_str().into(),
+                sent_at: sent.at,
+                request: json!({ "method": sent.method, "url": sent.url, "headers": headers, "body": sent.body }),
+                response,
+            })));
+        }
     }
 }
 

@@ -61,6 +61,11 @@ pub async fn run_scenario(plan: Arc<Plan>, run: &Run, events: UnboundedSender<Ev
     };
 
     let interrupted = shared.cancel.is_cancelled();
+    if interrupted {
+        // The stopped queries' cancel requests go out before the results are written and the
+        // process ends.
+        shared.databases.settle().await;
+    }
     let clients_passed = clients.iter().all(|c| c.status.passed());
     // Only a run that went through without checking anything is "no assertion ran"; a run that
     // failed before its assertions says why already.

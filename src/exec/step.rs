@@ -195,7 +195,17 @@ impl Runner<'_> {
                 r = action => r,
                 () = cancel.cancelled() => Err(Miss::Interrupted),
             },
-        }?;
+        };
+        if step.action.is_mcp() {
+            // After the action, also when it was dropped, so that its requests are all there.
+            let unanswered = match &document {
+                Err(Miss::Failed(reason) | Miss::Lasting(reason)) => reason.as_str(),
+                Err(Miss::Interrupted) => "interrupted",
+                Ok(_) => "no answer",
+            };
+            self.transcribe(step, unanswered);
+        }
+        let document = document?;
         let Some(document) = document else { return Ok(()) };
         // A failed attempt keeps its answer in the result file, to show what was wrong; a
         // passing one's answer is in the transcript, and thousands of clients need not hold it.

@@ -147,6 +147,7 @@ mod tests {
             headers: Vec::new(),
             timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(10),
+            max_answer: crate::plan::MAX_ANSWER,
         };
         let mut client = McpClient::new(http, settings);
         let answer = client

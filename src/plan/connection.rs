@@ -42,6 +42,11 @@ impl ConnectionKind {
     }
 }
 
+/// `max_answer` when a connection sets none (and of an `http` step without one): far more than
+/// any sane MCP or API answer, far less than what an endless stream takes before the machine
+/// runs out of memory.
+pub const MAX_ANSWER: u64 = 16 * 1024 * 1024;
+
 /// An MCP server over Streamable HTTP.
 #[derive(Debug, Clone, Serialize)]
 pub struct McpConnectionPlan {
@@ -66,6 +71,8 @@ pub struct McpConnectionPlan {
     /// Deadline between two reads of an SSE stream.
     #[serde(with = "humantime_serde_compat")]
     pub idle_timeout: Duration,
+    /// Bytes: the largest answer read.
+    pub max_answer: u64,
 }
 
 /// `clientInfo` of `initialize`; `None` fields take the defaults (`runner`, its version).
@@ -90,6 +97,8 @@ pub struct HttpConnectionPlan {
     /// Deadline for a request.
     #[serde(with = "humantime_serde_compat")]
     pub timeout: Duration,
+    /// Bytes: the largest answer body read.
+    pub max_answer: u64,
 }
 
 /// A database.

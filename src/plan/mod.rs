@@ -19,7 +19,8 @@ use serde::Serialize;
 
 pub use assertion::{AssertionPlan, Check, JsonPath, Save, SaveFrom};
 pub use connection::{
-    ClientInfoPlan, ConnectionKind, ConnectionPlan, HttpConnectionPlan, McpConnectionPlan, SqlConnectionPlan,
+    ClientInfoPlan, ConnectionKind, ConnectionPlan, HttpConnectionPlan, MAX_ANSWER, McpConnectionPlan,
+    SqlConnectionPlan,
 };
 pub use duration::{DurationError, parse_duration};
 pub use sql::SqlQuery;

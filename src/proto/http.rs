@@ -2,6 +2,7 @@
 
 use std::time::{Duration, Instant};
 
+use bytesize::ByteSize;
 use serde_json::{Map, Value};
 
 use crate::duration_text::format_duration;
@@ -59,9 +60,28 @@ pub enum Failure {
         /// The underlying reason.
         reason: String,
     },
+    /// The answer is larger than the connection's `max_answer`.
+    #[error("the answer from {url} is larger than {} (`max_answer`)", ByteSize(*.limit))]
+    TooLarge {
+        /// The URL.
+        url: String,
+        /// `max_answer`, bytes.
+        limit: u64,
+    },
     /// The request could not be built (a bad URL, a bad header).
     #[error("cannot send the request: {0}")]
     Invalid(String),
+}
+
+/// Why a body could not be read whole.
+#[derive(Debug, thiserror::Error)]
+pub enum BodyError {
+    /// It is larger than the limit.
+    #[error("larger than {}", ByteSize(*.0))]
+    TooLarge(u64),
+    /// The connection broke.
+    #[error(transparent)]
+    Read(#[from] reqwest::Error),
 }
 
 /// Builds the HTTP client of one client instance: its own connection pool, the run's shared TLS
@@ -76,8 +96,13 @@ pub fn client(connect_timeout: Duration) -> Result<reqwest::Client, Failure> {
         .map_err(|e| Failure::Invalid(e.to_string()))
 }
 
-/// Sends a request and reads the whole answer within `timeout`.
-pub async fn send(client: &reqwest::Client, request: &Request, timeout: Duration) -> Result<Value, Failure> {
+/// Sends a request and reads the whole answer, at most `max_answer` bytes, within `timeout`.
+pub async fn send(
+    client: &reqwest::Client,
+    request: &Request,
+    timeout: Duration,
+    max_answer: u64,
+) -> Result<Value, Failure> {
     let method = reqwest::Method::from_bytes(request.method.as_bytes()).map_err(|e| Failure::Invalid(e.to_string()))?;
     let mut builder = client.request(method, &request.url).timeout(timeout);
     for (name, value) in &request.headers {
@@ -96,7 +121,13 @@ pub async fn send(client: &reqwest::Client, request: &Request, timeout: Duration
     let response = builder.send().await.map_err(|e| failure(&url, timeout, &e))?;
     let status = response.status().as_u16();
     let headers = headers(response.headers());
-    let bytes = response.bytes().await.map_err(|e| failure(&url, timeout, &e))?;
+    let bytes = read_body(response, max_answer).await.map_err(|e| match e {
+        BodyError::TooLarge(limit) => Failure::TooLarge {
+            url: url.clone(),
+            limit,
+        },
+        BodyError::Read(e) => failure(&url, timeout, &e),
+    })?;
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
     Ok(serde_json::json!({
         "status": status,
@@ -104,6 +135,22 @@ pub async fn send(client: &reqwest::Client, request: &Request, timeout: Duration
         "body": body(&bytes),
         "elapsed_ms": elapsed_ms,
     }))
+}
+
+/// Reads a whole body of at most `limit` bytes, chunk by chunk, so that an endless or huge one
+/// stops at the limit instead of filling the memory.
+pub async fn read_body(mut response: reqwest::Response, limit: u64) -> Result<Vec<u8>, BodyError> {
+    if response.content_length().is_some_and(|n| n > limit) {
+        return Err(BodyError::TooLarge(limit));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if (body.len() + chunk.len()) as u64 > limit {
+            return Err(BodyError::TooLarge(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// Header names in lower case (HTTP names are case-insensitive); repeated headers joined by `, `.

@@ -3,6 +3,10 @@
 //! The executor masks secrets before it sends an [`Exchange`]; the transcript masks again, with
 //! the same rules ([`crate::mask`]), so a header or URL the executor missed still never reaches
 //! the disk.
+//!
+//! A body (and an answer's SSE `events`, a query's `rows`) longer than the body limit is cut:
+//! its first bytes are kept as text, and its full size is noted beside it, so that a 50 MB
+//! answer costs 64 KiB of transcript, not 50 MB.
 
 use std::collections::HashMap;
 use std::fs::{self, File};
@@ -10,11 +14,24 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use serde_json::{Map, Value};
+
 use crate::exec::event::{Event, Exchange};
 use crate::mask::mask_value;
 
 /// The transcript buffers this much before it writes.
 const BUFFER: usize = 64 * 1024;
+
+/// How much of a body a line keeps unless told otherwise (`--transcript-body-limit`).
+pub const BODY_LIMIT: u64 = 64 * 1024;
+
+/// The parts of a line that may be large: `(side, key)`.
+const BODIES: [(&str, &str); 4] = [
+    ("request", "body"),
+    ("response", "body"),
+    ("response", "events"),
+    ("response", "rows"),
+];
 
 /// One scenario's `transcript.jsonl`, written as exchanges arrive.
 #[derive(Debug)]
@@ -22,6 +39,7 @@ pub struct Transcript {
     path: PathBuf,
     out: BufWriter<File>,
     lines: u64,
+    body_limit: u64,
 }
 
 impl Transcript {
@@ -36,7 +54,14 @@ impl Transcript {
             path,
             out: BufWriter::with_capacity(BUFFER, file),
             lines: 0,
+            body_limit: BODY_LIMIT,
         })
+    }
+
+    /// Keeps at most `bytes` of each body (default [`BODY_LIMIT`]).
+    pub fn with_body_limit(mut self, bytes: u64) -> Self {
+        self.body_limit = bytes;
+        self
     }
 
     /// The file's path.
@@ -49,10 +74,16 @@ impl Transcript {
         self.lines
     }
 
-    /// Appends one exchange as a JSON line, its secrets masked.
+    /// Appends one exchange as a JSON line, its secrets masked, its bodies cut to the limit.
     pub fn write(&mut self, exchange: &Exchange) -> io::Result<()> {
         let mut value = serde_json::to_value(exchange).map_err(io::Error::other)?;
         mask_value(&mut value);
+        // After masking: a secret is masked whole before a cut could split it.
+        for (side, key) in BODIES {
+            if let Some(body) = value.get_mut(side).and_then(|s| s.as_object_mut()) {
+                cut(body, key, self.body_limit);
+            }
+        }
         serde_json::to_writer(&mut self.out, &value).map_err(io::Error::other)?;
         self.out.write_all(b"\n")?;
         self.lines += 1;
@@ -69,6 +100,72 @@ impl Transcript {
         let file = self.out.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()?;
         Ok(self.path)
+    }
+}
+
+/// Replaces `part[key]` when it is longer than `limit` bytes (as JSON text; a string's own
+/// bytes) by its first `limit` bytes as a string, and notes its full size as `<key>_bytes`.
+fn cut(part: &mut Map<String, Value>, key: &str, limit: u64) {
+    let Some(value) = part.get(key) else { return };
+    let (head, bytes) = match value {
+        Value::String(text) => {
+            let bytes = text.len() as u64;
+            let mut end = usize::try_from(limit).unwrap_or(usize::MAX).min(text.len());
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            (text[..end].to_string(), bytes)
+        }
+        other => {
+            let mut head = Head::new(limit);
+            if serde_json::to_writer(&mut head, other).is_err() {
+                return;
+            }
+            (head.text(), head.bytes)
+        }
+    };
+    if bytes <= limit {
+        return;
+    }
+    part.insert(key.to_string(), Value::String(head));
+    part.insert(format!("{key}_bytes"), Value::from(bytes));
+}
+
+/// A writer that keeps the first bytes it is given and counts them all.
+struct Head {
+    kept: Vec<u8>,
+    limit: usize,
+    bytes: u64,
+}
+
+impl Head {
+    fn new(limit: u64) -> Self {
+        Self {
+            kept: Vec::new(),
+            limit: usize::try_from(limit).unwrap_or(usize::MAX),
+            bytes: 0,
+        }
+    }
+
+    /// The kept bytes as text, without a character the limit cut in two.
+    fn text(&self) -> String {
+        match std::str::from_utf8(&self.kept) {
+            Ok(text) => text.to_string(),
+            Err(e) => String::from_utf8_lossy(&self.kept[..e.valid_up_to()]).into_owned(),
+        }
+    }
+}
+
+impl Write for Head {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let room = self.limit.saturating_sub(self.kept.len()).min(buf.len());
+        self.kept.extend_from_slice(&buf[..room]);
+        self.bytes += buf.len() as u64;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
     }
 }
 
@@ -231,6 +328,38 @@ mod tests {
         assert_eq!(lines[1]["request"]["url"], "postgres://u:***@db/x");
         let text = fs::read_to_string(&path).unwrap();
         assert!(!text.contains("secret") && !text.contains(":pw@"), "{text}");
+    }
+
+    #[test]
+    fn bodies_past_the_limit_keep_their_head_and_note_their_size() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("t.jsonl");
+        let mut transcript = Transcript::create(&path).unwrap().with_body_limit(10);
+        let request = json!({ "method": "POST", "body": "ééééééé" });
+        let response =
+            json!({ "status": 200, "body": {"n": [1, 2, 3], "text": "a=1&password=hunter2&b=2"}, "events": [] });
+        transcript.write(&exchange("s", request, response)).unwrap();
+        transcript
+            .write(&exchange("s", json!({ "body": "short" }), json!({ "rows": [1, 2] })))
+            .unwrap();
+        transcript.finish().unwrap();
+        let lines = lines(&path);
+        // 14 bytes of text: cut to the last whole character within 10.
+        assert_eq!(lines[0]["request"]["body"], "ééééé");
+        assert_eq!(lines[0]["request"]["body_bytes"], 14);
+        assert_eq!(lines[0]["response"]["body"], r#"{"n":[1,2,"#);
+        // Masked before it is cut: the size is the masked text's.
+        assert_eq!(
+            lines[0]["response"]["body_bytes"],
+            r#"{"n":[1,2,3],"text":"a=1&password=***&b=2"}"#.len()
+        );
+        assert_eq!(lines[0]["response"]["events"], json!([]));
+        assert_eq!(
+            lines[1]["request"],
+            json!({ "body": "short" }),
+            "within the limit: as it was"
+        );
+        assert_eq!(lines[1]["response"], json!({ "rows": [1, 2] }));
     }
 
     #[test]

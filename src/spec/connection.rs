@@ -99,6 +99,9 @@ pub struct McpConnection {
     pub timeout: Option<DurationText>,
     /// Deadline between two reads of an SSE stream; default `30s`.
     pub idle_timeout: Option<DurationText>,
+    /// The largest answer read, SSE events before it included (`16MiB`, `64KiB`, `1GB`);
+    /// default `16MiB`. A larger one fails the step.
+    pub max_answer: Option<Spanned<String>>,
 }
 
 /// A plain HTTP API.
@@ -114,6 +117,9 @@ pub struct HttpConnection {
     pub connect_timeout: Option<DurationText>,
     /// Deadline for a whole request when the step sets none; default `30s`.
     pub timeout: Option<DurationText>,
+    /// The largest answer body read (`16MiB`, `64KiB`, `1GB`); default `16MiB`. A larger one
+    /// fails the step.
+    pub max_answer: Option<Spanned<String>>,
 }
 
 /// A database.

@@ -1,5 +1,6 @@
 //! The client: one endpoint, one session at a time, one message per exchange.
 
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use reqwest::Method;
@@ -8,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::jsonrpc::{self, Kind, clip};
 use super::sse::Messages;
-use super::{Answer, Failure, Settings};
+use super::{Answer, Failure, Sent, Settings};
 use crate::proto::http;
 
 /// The session header (HTTP names are case-insensitive; `reqwest` sends them in lower case).
@@ -27,6 +28,10 @@ pub struct McpClient {
     session: Option<String>,
     version: Option<String>,
     server_info: Option<Value>,
+    /// Every request since the last [`McpClient::take_sent`], shared with the clients
+    /// [`McpClient::on_session`] makes, so theirs are listed too. A lock only because exchanges
+    /// take `&self`; one client and its copies are used by one task.
+    sent: Arc<Mutex<Vec<Sent>>>,
 }
 
 /// What one exchange sends and expects.
@@ -50,7 +55,13 @@ impl McpClient {
             session: None,
             version: None,
             server_info: None,
+            sent: Arc::default(),
         }
+    }
+
+    /// The requests sent since the last call, oldest first, each with its outcome.
+    pub fn take_sent(&mut self) -> Vec<Sent> {
+        std::mem::take(&mut *self.sent.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
     /// The endpoint it talks to.
@@ -164,7 +175,7 @@ impl McpClient {
     /// A client of the same endpoint (same HTTP client, headers and deadlines) that holds the
     /// given session id, for a message sent under an id this client does not hold (one the
     /// server never issued). It sends this client's negotiated version, or `version` when
-    /// nothing was negotiated yet; this client is left as it is.
+    /// nothing was negotiated yet; this client is left as it is, but lists what the copy sends.
     pub fn on_session(&self, session: String, version: &str) -> McpClient {
         McpClient {
             http: self.http.clone(),
@@ -173,6 +184,7 @@ impl McpClient {
             session: Some(session),
             version: Some(self.version.clone().unwrap_or_else(|| version.to_string())),
             server_info: None,
+            sent: self.sent.clone(),
         }
     }
 
@@ -189,16 +201,47 @@ impl McpClient {
         id
     }
 
-    /// One exchange within `Settings::timeout`.
+    /// One exchange within `Settings::timeout`, kept in [`McpClient::take_sent`]'s list: before
+    /// it goes out, so that even one whose future is dropped is there.
     async fn exchange(&self, outgoing: Outgoing<'_>) -> Result<Answer, Failure> {
+        let headers = self.headers(outgoing.message.is_some(), outgoing.session, outgoing.version);
+        let slot = self.record(&outgoing, headers.as_ref().ok());
         let after = self.settings.timeout;
-        tokio::time::timeout(after, self.exchange_unbounded(outgoing))
-            .await
-            .map_err(|_| Failure::Timeout { after })?
+        let outcome = match headers {
+            Err(failure) => Err(failure),
+            Ok(headers) => tokio::time::timeout(after, self.exchange_unbounded(outgoing, headers))
+                .await
+                .unwrap_or(Err(Failure::Timeout { after })),
+        };
+        self.sent.lock().unwrap_or_else(PoisonError::into_inner)[slot].outcome = Some(outcome.clone());
+        outcome
     }
 
-    async fn exchange_unbounded(&self, outgoing: Outgoing<'_>) -> Result<Answer, Failure> {
-        let headers = self.headers(outgoing.message.is_some(), outgoing.session, outgoing.version)?;
+    /// Adds a request to the list, unanswered; its index.
+    fn record(&self, outgoing: &Outgoing<'_>, headers: Option<&HeaderMap>) -> usize {
+        let headers = match headers {
+            Some(map) => http::headers(map),
+            // Headers that could not be built: shown as given.
+            None => self
+                .settings
+                .headers
+                .iter()
+                .map(|(k, v)| (k.to_ascii_lowercase(), Value::String(v.clone())))
+                .collect(),
+        };
+        let mut sent = self.sent.lock().unwrap_or_else(PoisonError::into_inner);
+        sent.push(Sent {
+            at: chrono::Utc::now(),
+            method: outgoing.method.to_string(),
+            url: self.settings.url.clone(),
+            headers,
+            body: outgoing.message.cloned().unwrap_or(Value::Null),
+            outcome: None,
+        });
+        sent.len() - 1
+    }
+
+    async fn exchange_unbounded(&self, outgoing: Outgoing<'_>, headers: HeaderMap) -> Result<Answer, Failure> {
         let sent_session = headers
             .get(SESSION)
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
@@ -235,7 +278,7 @@ impl McpClient {
         };
         match outgoing.expected {
             Some(id) if is_success(status) && is_sse => {
-                let mut messages = Messages::new(response, self.settings.idle_timeout);
+                let mut messages = Messages::new(response, self.settings.idle_timeout, self.settings.max_answer);
                 let (body, events) = self
                     .read_stream(&mut messages, pong_session.as_deref(), outgoing.version)
                     .await?;
@@ -243,7 +286,7 @@ impl McpClient {
                 (answer.body, answer.result, answer.error, answer.events) = (body, result, error, events);
             }
             Some(id) if is_success(status) => {
-                let bytes = read_all(response).await?;
+                let bytes = self.read_all(response).await?;
                 if bytes.is_empty() {
                     return Err(Failure::NotJsonRpc(format!("status {status} with an empty body")));
                 }
@@ -255,7 +298,7 @@ impl McpClient {
                 (answer.body, answer.result, answer.error) = (body, result, error);
             }
             _ => {
-                let bytes = read_all(response).await?;
+                let bytes = self.read_all(response).await?;
                 answer.body = http::body(&bytes);
                 (answer.result, answer.error) = jsonrpc::parts(&answer.body);
             }
@@ -343,6 +386,16 @@ impl McpClient {
         Ok(headers)
     }
 
+    /// A whole JSON (or empty) answer, within `Settings::max_answer`.
+    async fn read_all(&self, response: reqwest::Response) -> Result<Vec<u8>, Failure> {
+        http::read_body(response, self.settings.max_answer)
+            .await
+            .map_err(|e| match e {
+                http::BodyError::TooLarge(limit) => Failure::TooLarge { limit },
+                http::BodyError::Read(e) => Failure::Broken(format!("the answer broke off: {}", root_cause(&e))),
+            })
+    }
+
     fn send_failure(&self, e: &reqwest::Error) -> Failure {
         let reason = root_cause(e);
         if e.is_builder() {
@@ -359,13 +412,6 @@ impl McpClient {
         } else {
             Failure::Broken(format!("the request failed: {reason}"))
         }
-    }
-}
-
-async fn read_all(response: reqwest::Response) -> Result<Vec<u8>, Failure> {
-    match response.bytes().await {
-        Ok(bytes) => Ok(bytes.to_vec()),
-        Err(e) => Err(Failure::Broken(format!("the answer broke off: {}", root_cause(&e)))),
     }
 }
 

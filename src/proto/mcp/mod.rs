@@ -14,6 +14,7 @@ mod tests;
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 use crate::duration_text::format_duration;
@@ -32,6 +33,9 @@ pub struct Settings {
     pub timeout: Duration,
     /// Bounds the silence between two reads of an SSE stream (comments count as reads).
     pub idle_timeout: Duration,
+    /// Bounds the bytes read for one answer: its body, or its SSE stream up to the answer (the
+    /// events before it, and a line that never ends, count).
+    pub max_answer: u64,
 }
 
 /// One answer to one message, as the result document needs it.
@@ -61,6 +65,26 @@ pub struct Answer {
     pub sent_session: Option<String>,
 }
 
+/// One HTTP request the client sent and what came of it, kept for the transcript, which shows
+/// every request, answered or not: the automatic `notifications/initialized` of `initialize`
+/// and the DELETE of `close` are requests of their own. (The client's answers to a server's
+/// `ping` are not: the ping itself is in the answer's `events`.)
+#[derive(Debug, Clone)]
+pub struct Sent {
+    /// When it went out.
+    pub at: DateTime<Utc>,
+    /// `POST` or `DELETE`.
+    pub method: String,
+    pub url: String,
+    /// The headers as sent, names in lower case; `Settings::headers` among them.
+    pub headers: Map<String, Value>,
+    /// The JSON-RPC message (null for a DELETE).
+    pub body: Value,
+    /// `None` when the exchange was dropped before it ended (the step's own `timeout`, a stopped
+    /// run).
+    pub outcome: Option<Result<Answer, Failure>>,
+}
+
 /// Why a message got no answer.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum Failure {
@@ -83,6 +107,12 @@ pub enum Failure {
     Idle {
         /// The allowed silence (`Settings::idle_timeout`).
         after: Duration,
+    },
+    /// The answer is larger than `Settings::max_answer`.
+    #[error("answer larger than {} (`max_answer`)", bytesize::ByteSize(*.limit))]
+    TooLarge {
+        /// `Settings::max_answer`.
+        limit: u64,
     },
     /// The SSE stream ended before the answer.
     #[error("stream closed before response")]

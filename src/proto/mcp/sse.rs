@@ -18,17 +18,20 @@ pub(super) struct Messages {
     events: Events,
     pending: VecDeque<Value>,
     idle: Duration,
+    max: u64,
 }
 
 impl Messages {
     /// Reads `response`'s body as SSE; `idle` bounds the silence between two reads of bytes, so
-    /// keep-alive comments count as life.
-    pub(super) fn new(response: reqwest::Response, idle: Duration) -> Self {
-        let bytes = idle_bounded(response.bytes_stream(), idle);
+    /// keep-alive comments count as life, and `max` the bytes read in all, so that an endless
+    /// stream, or one line that never ends, fails rather than fills the memory.
+    pub(super) fn new(response: reqwest::Response, idle: Duration, max: u64) -> Self {
+        let bytes = bounded(response.bytes_stream(), idle, max);
         Messages {
             events: Box::pin(SseStream::from_bytes_stream(bytes)),
             pending: VecDeque::new(),
             idle,
+            max,
         }
     }
 
@@ -62,6 +65,7 @@ impl Messages {
         match e {
             sse_stream::Error::Body(inner) => match inner.downcast_ref::<Read>() {
                 Some(Read::Idle) => Failure::Idle { after: self.idle },
+                Some(Read::TooLarge) => Failure::TooLarge { limit: self.max },
                 Some(Read::Body(e)) => {
                     Failure::Broken(format!("the SSE stream broke off: {}", super::client::root_cause(e)))
                 }
@@ -78,22 +82,31 @@ impl Messages {
 enum Read {
     #[error("no bytes within the idle timeout")]
     Idle,
+    #[error("more bytes than `max_answer`")]
+    TooLarge,
     #[error(transparent)]
     Body(reqwest::Error),
 }
 
-/// `bytes`, ending with [`Read::Idle`] when the next chunk takes longer than `idle`.
-fn idle_bounded<S, B>(bytes: S, idle: Duration) -> impl Stream<Item = Result<B, Read>> + Send
+/// `bytes`, ending with [`Read::Idle`] when the next chunk takes longer than `idle`, and with
+/// [`Read::TooLarge`] once more than `max` bytes came.
+fn bounded<S, B>(bytes: S, idle: Duration, max: u64) -> impl Stream<Item = Result<B, Read>> + Send
 where
     S: Stream<Item = Result<B, reqwest::Error>> + Send + 'static,
-    B: Send,
+    B: AsRef<[u8]> + Send,
 {
-    futures_util::stream::unfold(Some(Box::pin(bytes)), move |state| async move {
-        let mut bytes = state?;
+    futures_util::stream::unfold(Some((Box::pin(bytes), 0u64)), move |state| async move {
+        let (mut bytes, read) = state?;
         match tokio::time::timeout(idle, bytes.next()).await {
             Err(_) => Some((Err(Read::Idle), None)),
             Ok(None) => None,
-            Ok(Some(Ok(chunk))) => Some((Ok(chunk), Some(bytes))),
+            Ok(Some(Ok(chunk))) => {
+                let read = read + chunk.as_ref().len() as u64;
+                match read > max {
+                    true => Some((Err(Read::TooLarge), None)),
+                    false => Some((Ok(chunk), Some((bytes, read)))),
+                }
+            }
             Ok(Some(Err(e))) => Some((Err(Read::Body(e)), None)),
         }
     })

@@ -80,6 +80,7 @@ fn settings(url: &str) -> Settings {
         headers: Vec::new(),
         timeout: Duration::from_millis(1500),
         idle_timeout: Duration::from_millis(500),
+        max_answer: 1024 * 1024,
     }
 }
 

@@ -158,6 +158,13 @@ impl Database {
         })
     }
 
+    /// Waits until the server has been asked to cancel every statement whose query was dropped.
+    pub async fn settle(&self) {
+        if let Self::Postgres(pool) = self {
+            pool.settle().await;
+        }
+    }
+
     /// Runs one statement with its parameters (`$1`… in PostgreSQL, `?1`/`$1`/`?` in SQLite),
     /// waiting for a connection, opening it, and running within `deadline` in all.
     pub async fn query(&self, sql: &str, params: &[Value], deadline: Duration) -> Result<Answer, SqlError> {

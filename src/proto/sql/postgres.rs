@@ -16,6 +16,7 @@ use tokio_postgres::error::ErrorPosition;
 use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{CancelToken, NoTls, SimpleQueryMessage};
 use tokio_postgres_rustls::MakeRustlsConnect;
+use tokio_util::task::TaskTracker;
 
 use super::pg_param::Param;
 use super::pg_wrap::wrap;
@@ -30,6 +31,8 @@ const CANCEL_GRACE: Duration = Duration::from_secs(5);
 pub struct Pool {
     pool: deadpool_postgres::Pool,
     tls: Tls,
+    /// Cancel requests sent for dropped queries, so that a stopping run can wait for them.
+    cancels: TaskTracker,
 }
 
 /// The TLS connector, kept to open cancel requests the same way as connections.
@@ -71,7 +74,11 @@ impl Pool {
             .max_size(options.pool_size.max(1) as usize)
             .build()
             .map_err(|e| SqlError::Connect(e.to_string()))?;
-        Ok(Self { pool, tls })
+        Ok(Self {
+            pool,
+            tls,
+            cancels: TaskTracker::new(),
+        })
     }
 
     /// Runs one statement within `deadline`; past it, the server is asked to cancel it.
@@ -87,7 +94,7 @@ impl Pool {
             Ok(Err(e)) => return Err(pool_error(e)),
             Ok(Ok(client)) => client,
         };
-        let mut guard = CancelOnDrop(Some((client.cancel_token(), self.tls.clone())));
+        let mut guard = CancelOnDrop(Some((client.cancel_token(), self.tls.clone(), self.cancels.clone())));
         let left = deadline.saturating_sub(started.elapsed());
         let (outcome, clean) = {
             let work = run(&client, sql, params);
@@ -108,6 +115,14 @@ impl Pool {
         }
         outcome
     }
+
+    /// Waits until the cancel requests of dropped queries have gone out (each is bounded by
+    /// [`CANCEL_GRACE`]): a process that exits before would leave their statements running.
+    pub async fn settle(&self) {
+        self.cancels.close();
+        self.cancels.wait().await;
+        self.cancels.reopen();
+    }
 }
 
 impl Tls {
@@ -123,15 +138,16 @@ impl Tls {
     }
 }
 
-/// Cancels the running statement on the server if the query's future is dropped (Ctrl-C).
-struct CancelOnDrop(Option<(CancelToken, Tls)>);
+/// Cancels the running statement on the server if the query's future is dropped (Ctrl-C,
+/// SIGTERM).
+struct CancelOnDrop(Option<(CancelToken, Tls, TaskTracker)>);
 
 impl Drop for CancelOnDrop {
     fn drop(&mut self) {
-        if let Some((token, tls)) = self.0.take()
+        if let Some((token, tls, cancels)) = self.0.take()
             && let Ok(runtime) = tokio::runtime::Handle::try_current()
         {
-            runtime.spawn(async move { tls.cancel(token).await });
+            cancels.spawn_on(async move { tls.cancel(token).await }, &runtime);
         }
     }
 }
