@@ -5,9 +5,10 @@
 //! deviation is expected there, and a change either way fails this test.
 //!
 //! `RUNNER_UPDATE_CONFORMANCE=1` writes the table the run produced into docs/conformance.md
-//! instead (scripts/conformance-table.sh). The SDK servers need `scripts/sdk-setup.sh` (CI runs
-//! it); without them the test fails and says so. `RUNNER_SKIP_SDK_INTEROP=1` skips it on a
-//! machine without Python or Node — CI never sets it.
+//! instead (scripts/conformance-table.sh). The SDK servers are installed by `scripts/sdk-setup.sh`,
+//! which this test runs when they are missing (CI runs it first); when it cannot, the test fails
+//! and says why. `RUNNER_SKIP_SDK_INTEROP=1` skips it on a machine without Python or Node — CI
+//! never sets it.
 
 mod support;
 
@@ -26,8 +27,8 @@ const BEGIN: &str = "<!-- results: begin (written by scripts/conformance-table.s
 const END: &str = "<!-- results: end -->";
 const UPDATE: &str = "RUNNER_UPDATE_CONFORMANCE";
 const SKIP: &str = "RUNNER_SKIP_SDK_INTEROP";
-const SETUP: &str = "run `scripts/sdk-setup.sh` (needs Python >= 3.10 with pip and Node >= 18 with npm; CI runs it), \
-     or set RUNNER_SKIP_SDK_INTEROP=1 to skip this test on this machine";
+const SETUP: &str = "`scripts/sdk-setup.sh` installs them (it needs Python >= 3.10 with pip, Node >= 18 with npm and \
+     the PyPI and npm registries); RUNNER_SKIP_SDK_INTEROP=1 skips this test on a machine without them";
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -115,18 +116,32 @@ fn column(launch: Launch) -> String {
     }
 }
 
-/// Fails, saying how to install them, when the SDK servers are not installed.
-fn require_sdks() {
+/// True when both SDK servers are installed under tests/sdk/.
+fn sdks_installed() -> bool {
+    python().exists()
+        && typescript()
+            .join("node_modules/@modelcontextprotocol/sdk/package.json")
+            .exists()
+}
+
+/// Installs the SDK servers when they are missing (`cargo test` on a fresh machine stays one
+/// command), or fails saying what to do.
+async fn require_sdks() {
+    if !sdks_installed() {
+        eprintln!("the SDK servers are not installed: running scripts/sdk-setup.sh");
+        let setup = Command::new("bash")
+            .arg(root().join("scripts/sdk-setup.sh"))
+            .kill_on_drop(true)
+            .status();
+        let status = tokio::time::timeout(Duration::from_secs(600), setup)
+            .await
+            .unwrap_or_else(|_| panic!("scripts/sdk-setup.sh took more than 10 minutes: {SETUP}"))
+            .unwrap_or_else(|e| panic!("cannot run scripts/sdk-setup.sh ({e}): {SETUP}"));
+        assert!(status.success(), "scripts/sdk-setup.sh failed ({status}): {SETUP}");
+    }
     assert!(
-        python().exists(),
-        "the Python SDK server is not installed ({} is missing): {SETUP}",
-        python().display()
-    );
-    let sdk = typescript().join("node_modules/@modelcontextprotocol/sdk/package.json");
-    assert!(
-        sdk.exists(),
-        "the TypeScript SDK server is not installed ({} is missing): {SETUP}",
-        sdk.display()
+        sdks_installed(),
+        "scripts/sdk-setup.sh left an SDK server missing: {SETUP}"
     );
     let node = std::process::Command::new("node").arg("--version").output();
     assert!(node.is_ok_and(|o| o.status.success()), "`node` does not run: {SETUP}");
@@ -285,7 +300,7 @@ async fn the_pack_gives_the_documented_outcome_on_every_server() {
         eprintln!("{SKIP} is set: the pack is not run against the SDK servers");
         return;
     }
-    require_sdks();
+    require_sdks().await;
     // One server at a time: four packs of a hundred clients at once on a small machine slow the
     // answers past the quick timeouts, and the outcome would depend on the machine's load.
     let mut runs = Vec::with_capacity(SERVERS.len());

@@ -47,9 +47,10 @@ connections:
       url: "http://mcpuser:PlantedMcpUserinfo3@127.0.0.1:1/mcp"
       headers: { Authorization: "Bearer PlantedMcpAuth13" }
 clients:
-  "main\e[31m":
+  main:
     steps:
-      - sql: SELECT $1::text AS seen
+      - name: "seen\e[31m"
+        sql: SELECT $1::text AS seen
         params: ["{{ vars.given }}"]
         continue_on_failure: true
       - http:
@@ -205,7 +206,8 @@ async fn hostile_names_and_server_text_cannot_repaint_the_terminal() {
         assert!(!console.contains(bad), "{bad:?} reached the console:\n{console}");
     }
     assert!(console.contains("planted\\u{1b}[2J\\u{202e}: 0/1 passed"), "{console}");
-    assert!(console.contains("main\\u{1b}[31m #1: "), "{console}");
+    assert!(console.contains("main #1: "), "{console}");
+    assert!(console.contains("seen\\u{1b}[31m"), "{console}");
     // The files keep the text as it was (JSON escapes it).
     let client = std::fs::read_dir(dir.path().join("out"))
         .unwrap()
@@ -213,7 +215,7 @@ async fn hostile_names_and_server_text_cannot_repaint_the_terminal() {
         .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("client_1_"))
         .unwrap();
     let value: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(client).unwrap()).unwrap();
-    assert_eq!(value["group"], "main\u{1b}[31m");
+    assert_eq!(value["steps"][0]["name"], "seen\u{1b}[31m");
 }
 
 /// `runner validate s.yaml EXTRA…` on a file declaring `pw`: its exit code and console.

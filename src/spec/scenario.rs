@@ -32,6 +32,7 @@ pub struct Scenario {
     pub before: Option<Spanned<Vec<Step>>>,
     /// Client groups, all running concurrently.
     #[serde(default)]
+    #[schemars(extend("propertyNames" = { "pattern": "^[A-Za-z0-9_-]+$" }))]
     pub clients: Entries<ClientGroup>,
     /// Steps run once after every client has ended, with all client results in scope.
     pub after: Option<Spanned<Vec<Step>>>,
