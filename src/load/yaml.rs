@@ -1,5 +1,6 @@
 //! YAML text → [`Scenario`], with parser errors turned into located diagnostics.
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
@@ -26,7 +27,8 @@ pub fn parse_scenario(source: &Arc<Source>) -> Result<Scenario, Vec<Diagnostic>>
     for text in sections(&source.text) {
         let Err(e) = from_text::<Scenario>(&text) else { continue };
         // Blanking the other sections can only add problems about what they held (an alias to
-        // an anchor there, a missing key); the values' own problems are kept.
+        // an anchor there, a missing key) or about its cut (a syntax error where a step's lines
+        // were not where its node said); the values' own problems are kept.
         if matches!(original(&e), serde_saphyr::Error::Budget { .. }) || e.to_string().contains("anchor") {
             continue;
         }
@@ -55,49 +57,37 @@ fn from_text<T: DeserializeOwned>(text: &str) -> Result<T, serde_saphyr::Error> 
     serde_saphyr::from_str_with_options(text, options)
 }
 
-/// The file once per section, every other section blanked: each top-level key, and each client
-/// group under `clients:` (with the `clients:` line kept).
+/// The file once per section, every other section blanked: each top-level key; each client
+/// group under `clients:` (with the `clients:` line kept); and each step of a group's `steps:`
+/// and of `before:` and `after:` (with the lines around the list kept, so no list is left
+/// empty).
 ///
 /// Serde stops at the first error, and the parser cannot skip the rest of a value that failed,
 /// so a second wrong value is only found by reading again without the first. Blanking replaces
 /// every byte of the other lines but `\n` with a space, so lines, columns and byte offsets of
-/// what is read stay those of the file. A section is a run of whole lines, so keys that share a
-/// line (flow style, `{a: 1, b: 2}`) are not split.
+/// what is read stay those of the file. A section is a run of whole lines, so keys or steps that
+/// share a line (flow style, `{a: 1, b: 2}`, `[wait: 1s, wait: 2s]`) are not split.
 fn sections(text: &str) -> Vec<String> {
     let Ok(root) = from_text::<Entries<Spanned<Node>>>(text) else {
         return Vec::new();
     };
-    let line_starts: Vec<usize> = std::iter::once(0)
-        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-        .collect();
-    let start_of = |line: u32| line_starts.get(line.saturating_sub(1) as usize).copied();
-    // Each section: the lines kept (for a client group, the `clients:` line and its own).
-    let mut kept: Vec<[std::ops::Range<usize>; 2]> = Vec::new();
+    let lines = Lines::of(text);
+    let mut kept: Vec<Vec<Range<usize>>> = Vec::new();
     let keys: Vec<u32> = root.iter().map(|(k, _)| k.at.line).collect();
     for (i, (key, value)) in root.iter().enumerate() {
-        let (Some(from), end) = (start_of(key.at.line), keys.get(i + 1)) else {
+        let (Some(from), end) = (lines.start(key.at.line), keys.get(i + 1)) else {
             continue;
         };
         if end == Some(&key.at.line) || keys[..i].contains(&key.at.line) {
             continue;
         }
-        let to = end.and_then(|l| start_of(*l)).unwrap_or(text.len());
-        let groups = match (&key.value[..], &value.value) {
-            ("clients", Node::Map(groups)) => groups.as_slice(),
-            _ => &[],
+        let to = end.and_then(|l| lines.start(*l)).unwrap_or(text.len());
+        let split = match (&key.value[..], &value.value) {
+            ("clients", Node::Map(groups)) => lines.groups(key.at.line, groups, from..to),
+            ("before" | "after", Node::List(steps)) => lines.items(key.at.line, steps, from..to),
+            _ => None,
         };
-        let lines: Vec<u32> = groups.iter().map(|(g, _)| g.at.line).collect();
-        let splittable = !lines.is_empty() && lines.windows(2).all(|w| w[0] < w[1]) && lines[0] > key.at.line;
-        if !splittable {
-            kept.push([from..to, 0..0]);
-            continue;
-        }
-        let key_line = from..start_of(key.at.line + 1).unwrap_or(to);
-        for (j, line) in lines.iter().enumerate() {
-            let group_from = start_of(*line).unwrap_or(to);
-            let group_to = lines.get(j + 1).and_then(|l| start_of(*l)).unwrap_or(to);
-            kept.push([key_line.clone(), group_from..group_to]);
-        }
+        kept.extend(split.unwrap_or_else(|| vec![vec![from..to]]));
     }
     if kept.len() < 2 {
         return Vec::new();
@@ -113,6 +103,97 @@ fn sections(text: &str) -> Vec<String> {
                 .collect()
         })
         .collect()
+}
+
+/// Where each line of a text starts, for cutting it into sections of whole lines.
+struct Lines<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> Lines<'a> {
+    fn of(text: &'a str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Self { text, starts }
+    }
+
+    /// The byte offset where a 1-based line starts.
+    fn start(&self, line: u32) -> Option<usize> {
+        self.starts.get(line.saturating_sub(1) as usize).copied()
+    }
+
+    /// The start of each line in `at`, when they are all below `parent` and in order: the
+    /// entries can then be cut apart by lines.
+    fn starts(&self, parent: u32, at: &[u32]) -> Option<Vec<usize>> {
+        let ordered = !at.is_empty() && at.windows(2).all(|w| w[0] < w[1]) && at[0] > parent;
+        ordered.then(|| at.iter().map(|l| self.start(*l)).collect()).flatten()
+    }
+
+    /// One section per client group (or per step of its `steps:`), each keeping the `clients:`
+    /// line.
+    fn groups(
+        &self,
+        key: u32,
+        groups: &[(Spanned<String>, Spanned<Node>)],
+        whole: Range<usize>,
+    ) -> Option<Vec<Vec<Range<usize>>>> {
+        let at: Vec<u32> = groups.iter().map(|(g, _)| g.at.line).collect();
+        let starts = self.starts(key, &at)?;
+        let key_line = whole.start..self.start(key + 1).unwrap_or(whole.end);
+        let mut sections = Vec::new();
+        for (j, (name, group)) in groups.iter().enumerate() {
+            let range = starts[j]..starts.get(j + 1).copied().unwrap_or(whole.end);
+            match self.steps(name.at.line, &group.value, range.clone()) {
+                Some(each) => sections.extend(each.into_iter().map(|mut section| {
+                    section.push(key_line.clone());
+                    section
+                })),
+                None => sections.push(vec![key_line.clone(), range]),
+            }
+        }
+        Some(sections)
+    }
+
+    /// One section per step of a group's `steps:`, each keeping the group's other keys.
+    fn steps(&self, line: u32, group: &Node, range: Range<usize>) -> Option<Vec<Vec<Range<usize>>>> {
+        let Node::Map(keys) = group else { return None };
+        let n = keys.iter().position(|(k, _)| k.value == "steps")?;
+        let Node::List(steps) = &keys[n].1.value else {
+            return None;
+        };
+        // The list ends where the group's next key starts, or with the group.
+        let end = keys
+            .get(n + 1)
+            .and_then(|(k, _)| self.start(k.at.line))
+            .unwrap_or(range.end);
+        let mut each = self.items(line, steps, range.start..end)?;
+        for section in &mut each {
+            section.push(end..range.end);
+        }
+        Some(each)
+    }
+
+    /// One section per item of a list whose key stands at line `key` and whose lines are
+    /// `whole`: what comes before the first item, and the item.
+    fn items(&self, key: u32, items: &[Spanned<Node>], whole: Range<usize>) -> Option<Vec<Vec<Range<usize>>>> {
+        let at: Vec<u32> = items.iter().map(|item| item.at.line).collect();
+        let starts = self.starts(key, &at)?;
+        // Each item's `-` on its own first line, or cutting there would leave a stray value.
+        let dashed = items.iter().zip(&starts).all(|(item, &start)| {
+            let lead = self.text.get(start..item.at.offset);
+            lead.is_some_and(|lead| lead.trim() == "-")
+        });
+        if !dashed {
+            return None;
+        }
+        let head = whole.start..starts[0];
+        let each = (0..starts.len())
+            .map(|k| vec![head.clone(), starts[k]..starts.get(k + 1).copied().unwrap_or(whole.end)])
+            .collect();
+        Some(each)
+    }
 }
 
 fn diagnose(source: &Arc<Source>, error: &serde_saphyr::Error) -> Diagnostic {
@@ -289,6 +370,26 @@ mod tests {
         assert!(text.contains("t.yaml:8:30"), "{text}");
         assert!(text.contains("t.yaml:10:12"), "{text}");
         assert!(text.ends_with("error: 3 problems found\n"), "{text}");
+    }
+
+    #[test]
+    fn wrong_values_in_two_steps_of_one_group_are_both_reported() {
+        let text = error_of(
+            "name: x\nbefore:\n  - wait: 1s\n    timeout: [soon]\n  - wait: 2s\n    retry: 3\nclients:\n  a:\n    count: 2\n    steps:\n      - wait: 1s\n        continue_on_failure: maybe\n      - name: two\n        wait: 1s\n      - wait: 1s\n        save: 3\n    record: { n: 1 }\n",
+        );
+        for at in ["t.yaml:4:14", "t.yaml:6:12", "t.yaml:12:30", "t.yaml:16:15"] {
+            assert!(text.contains(at), "{at} missing:\n{text}");
+        }
+        assert!(text.ends_with("error: 4 problems found\n"), "{text}");
+    }
+
+    #[test]
+    fn steps_whose_dash_stands_alone_are_not_cut_apart() {
+        let text = error_of(
+            "clients:\n  a:\n    steps:\n      -\n        wait: 1s\n        continue_on_failure: maybe\n      - wait: 1s\n",
+        );
+        assert!(text.contains("t.yaml:6:30"), "{text}");
+        assert!(text.ends_with("error: 1 problem found\n"), "{text}");
     }
 
     #[test]
