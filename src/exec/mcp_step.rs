@@ -51,7 +51,7 @@ impl Runner<'_> {
             _ => unreachable!("called for MCP steps only"),
         };
         let connection = mcp_connection_name(&step.action);
-        match chosen_session(&step.action) {
+        match step.action.chosen_session() {
             Some(session) => {
                 let session = self.render_text(session)?;
                 self.send_as(step, connection, message, session).await.map(Some)
@@ -353,16 +353,6 @@ fn mcp_connection_name(action: &Action) -> &str {
 }
 
 /// The session id an MCP action sends instead of its connection's, if it names one.
-fn chosen_session(action: &Action) -> Option<&ValuePlan> {
-    match action {
-        Action::Call { session_id, .. }
-        | Action::Request { session_id, .. }
-        | Action::Notify { session_id, .. }
-        | Action::Close { session_id, .. } => session_id.as_ref(),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

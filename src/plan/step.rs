@@ -178,6 +178,17 @@ pub fn zero_counts<'a>(steps: impl IntoIterator<Item = &'a StepPlan>) -> BTreeMa
 }
 
 impl Action {
+    /// The session id an MCP step sends instead of its connection's (`session_id:`).
+    pub fn chosen_session(&self) -> Option<&ValuePlan> {
+        match self {
+            Action::Call { session_id, .. }
+            | Action::Request { session_id, .. }
+            | Action::Notify { session_id, .. }
+            | Action::Close { session_id, .. } => session_id.as_ref(),
+            _ => None,
+        }
+    }
+
     /// The kind key, as written in the file.
     pub fn key(&self) -> &'static str {
         match self {

@@ -120,6 +120,14 @@ impl Tree<'_> {
     }
 
     fn describe(&self, action: &Action) -> String {
+        let text = self.describe_kind(action);
+        match action.chosen_session() {
+            Some(session) => format!("{text} with session id {}", value(session)),
+            None => text,
+        }
+    }
+
+    fn describe_kind(&self, action: &Action) -> String {
         match action {
             Action::Initialize { connection, .. } => format!("initialize on {connection}"),
             Action::Call { connection, tool, .. } => format!("call {} on {connection}", value(tool)),
@@ -233,5 +241,29 @@ fn assertion_text(assertion: &AssertionPlan) -> String {
             let default = default.as_ref().map(|d| format!(" (default {})", value(d)));
             format!("{} {}{}", path.source, checks.join(", "), default.unwrap_or_default())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::plan_tree;
+    use crate::compile::{CompileOptions, compile};
+    use crate::load::{Loaded, parse_scenario};
+    use crate::source::Source;
+
+    #[test]
+    fn a_chosen_session_id_is_shown() {
+        let text = "connections:\n  s: { mcp: { url: http://127.0.0.1:1/mcp } }\nclients:\n  a:\n    steps:\n      - request: ping\n        session_id: never-issued\n      - request: ping\n";
+        let source = Arc::new(Source::new("t.yaml", text));
+        let spec = parse_scenario(&source).unwrap();
+        let plan = compile(&Loaded { source, spec }, &CompileOptions::default()).unwrap();
+        let tree = plan_tree(&plan);
+        assert!(
+            tree.contains("request ping on s with session id never-issued"),
+            "{tree}"
+        );
+        assert_eq!(tree.matches("with session id").count(), 1, "{tree}");
     }
 }
