@@ -195,7 +195,7 @@ fn failure(url: &str, timeout: Duration, e: &reqwest::Error) -> Failure {
 }
 
 /// The innermost error's text: "connection refused", not "error sending request".
-fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+pub(super) fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     let mut cause = e;
     while let Some(inner) = cause.source() {
         cause = inner;

@@ -392,12 +392,12 @@ impl McpClient {
             .await
             .map_err(|e| match e {
                 http::BodyError::TooLarge(limit) => Failure::TooLarge { limit },
-                http::BodyError::Read(e) => Failure::Broken(format!("the answer broke off: {}", root_cause(&e))),
+                http::BodyError::Read(e) => Failure::Broken(format!("the answer broke off: {}", http::root_cause(&e))),
             })
     }
 
     fn send_failure(&self, e: &reqwest::Error) -> Failure {
-        let reason = root_cause(e);
+        let reason = http::root_cause(e);
         if e.is_builder() {
             Failure::Invalid(reason)
         } else if e.is_connect() {
@@ -421,13 +421,4 @@ fn is_success(status: u16) -> bool {
 
 fn ms(started: Instant) -> f64 {
     started.elapsed().as_secs_f64() * 1000.0
-}
-
-/// The innermost error's text: "connection refused", not "error sending request".
-pub(super) fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut cause = e;
-    while let Some(inner) = cause.source() {
-        cause = inner;
-    }
-    cause.to_string()
 }

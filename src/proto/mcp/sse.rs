@@ -10,6 +10,7 @@ use sse_stream::{Sse, SseStream};
 
 use super::Failure;
 use super::jsonrpc::clip;
+use crate::proto::http;
 
 type Events = Pin<Box<dyn Stream<Item = Result<Sse, sse_stream::Error>> + Send>>;
 
@@ -66,9 +67,7 @@ impl Messages {
             sse_stream::Error::Body(inner) => match inner.downcast_ref::<Read>() {
                 Some(Read::Idle) => Failure::Idle { after: self.idle },
                 Some(Read::TooLarge) => Failure::TooLarge { limit: self.max },
-                Some(Read::Body(e)) => {
-                    Failure::Broken(format!("the SSE stream broke off: {}", super::client::root_cause(e)))
-                }
+                Some(Read::Body(e)) => Failure::Broken(format!("the SSE stream broke off: {}", http::root_cause(e))),
                 None => Failure::Broken(format!("the SSE stream broke off: {inner}")),
             },
             sse_stream::Error::Utf8Parse(e) => Failure::NotJsonRpc(format!("an SSE event is not UTF-8: {e}")),
