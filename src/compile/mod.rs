@@ -195,4 +195,4 @@ fn file_stem(source: &Source) -> String {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

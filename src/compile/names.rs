@@ -99,18 +99,12 @@ impl Compiler<'_> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
-    use crate::compile::{CompileOptions, compile};
-    use crate::load::{Loaded, parse_scenario};
-    use crate::source::Source;
+    use crate::compile::tests::compile_text;
 
     #[test]
     fn an_http_steps_default_name_hides_its_secrets() {
         let text = "clients:\n  a:\n    steps:\n      - http: { url: \"http://admin:pw1@127.0.0.1:1/x?password=pw2&token=t3&page=2\" }\n";
-        let source = Arc::new(Source::new("t.yaml", text));
-        let spec = parse_scenario(&source).unwrap();
-        let plan = compile(&Loaded { source, spec }, &CompileOptions::default()).unwrap();
+        let plan = compile_text(text).unwrap();
         assert_eq!(
             plan.groups[0].steps[0].name,
             "GET http://admin:***@127.0.0.1:1/x?password=***&token=***&page=2"

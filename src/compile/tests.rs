@@ -6,7 +6,8 @@ use super::*;
 use crate::load::parse_scenario;
 use crate::plan::{Action, ConnectionKind, DurationPlan, Resolved};
 
-fn compile_text(text: &str) -> Result<Plan, Vec<Diagnostic>> {
+/// A scenario's text (as `t.yaml`) loaded and compiled; other modules' tests use it too.
+pub(crate) fn compile_text(text: &str) -> Result<Plan, Vec<Diagnostic>> {
     compile_with_env(text, &[])
 }
 

@@ -246,19 +246,13 @@ fn assertion_text(assertion: &AssertionPlan) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::plan_tree;
-    use crate::compile::{CompileOptions, compile};
-    use crate::load::{Loaded, parse_scenario};
-    use crate::source::Source;
+    use crate::compile::tests::compile_text;
 
     #[test]
     fn a_chosen_session_id_is_shown() {
         let text = "connections:\n  s: { mcp: { url: http://127.0.0.1:1/mcp } }\nclients:\n  a:\n    steps:\n      - request: ping\n        session_id: never-issued\n      - request: ping\n";
-        let source = Arc::new(Source::new("t.yaml", text));
-        let spec = parse_scenario(&source).unwrap();
-        let plan = compile(&Loaded { source, spec }, &CompileOptions::default()).unwrap();
+        let plan = compile_text(text).unwrap();
         let tree = plan_tree(&plan);
         assert!(
             tree.contains("request ping on s with session id never-issued"),
