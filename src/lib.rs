@@ -17,6 +17,7 @@ pub mod diagnostic;
 pub mod duration_text;
 pub mod exec;
 pub mod json;
+pub mod kind;
 #[allow(
     clippy::print_stderr,
     reason = "the reference server's own log lines, about its own state"
