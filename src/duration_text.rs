@@ -40,6 +40,11 @@ pub fn format_duration(d: Duration) -> String {
     parts.join(" ")
 }
 
+/// Milliseconds, fractional: how results and templates (`client.elapsed_ms`) give times.
+pub fn millis(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,6 @@
 //! `connections:` compiled, and the connection each network step uses.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::Compiler;
@@ -7,7 +8,7 @@ use super::durations::Zero;
 use super::scope::{Phase, Scope};
 use super::templates::is_template;
 use crate::plan::{
-    ClientInfoPlan, ConnectionKind, ConnectionPlan, HttpConnectionPlan, MAX_ANSWER, McpConnectionPlan,
+    ClientInfoPlan, Conn, ConnectionKind, ConnectionPlan, HttpConnectionPlan, MAX_ANSWER, McpConnectionPlan,
     SqlConnectionPlan, ValuePlan,
 };
 use crate::source::Pos;
@@ -23,19 +24,22 @@ impl Compiler<'_> {
         // Connections open per client instance, so their templates may name the client.
         let mut scope = Scope::phase(Phase::Clients, self.var_names());
         scope.remove("counts");
-        self.spec
+        let connections: Vec<ConnectionPlan> = self
+            .spec
             .connections
             .iter()
             .map(|(name, connection)| ConnectionPlan {
                 name: name.value.clone(),
                 kind: self.connection(connection, &scope),
             })
-            .collect()
+            .collect();
+        self.connections = connections.clone();
+        connections
     }
 
     fn connection(&mut self, connection: &Connection, scope: &Scope) -> ConnectionKind {
         match connection {
-            Connection::Mcp(c) => ConnectionKind::Mcp(McpConnectionPlan {
+            Connection::Mcp(c) => ConnectionKind::Mcp(Arc::new(McpConnectionPlan {
                 url: self.text(&c.url, scope),
                 protocol_version: c.protocol_version.as_ref().map(|v| v.value).unwrap_or_default(),
                 headers: self.headers(&c.headers, scope),
@@ -49,15 +53,15 @@ impl Compiler<'_> {
                 timeout: self.fixed_duration(c.timeout.as_ref(), REQUEST_TIMEOUT, Zero::Refused),
                 idle_timeout: self.fixed_duration(c.idle_timeout.as_ref(), REQUEST_TIMEOUT, Zero::Refused),
                 max_answer: self.size(c.max_answer.as_ref()),
-            }),
-            Connection::Http(c) => ConnectionKind::Http(HttpConnectionPlan {
+            })),
+            Connection::Http(c) => ConnectionKind::Http(Arc::new(HttpConnectionPlan {
                 base_url: self.text(&c.base_url, scope),
                 headers: self.headers(&c.headers, scope),
                 connect_timeout: self.fixed_duration(c.connect_timeout.as_ref(), CONNECT_TIMEOUT, Zero::Refused),
                 timeout: self.fixed_duration(c.timeout.as_ref(), REQUEST_TIMEOUT, Zero::Refused),
                 max_answer: self.size(c.max_answer.as_ref()),
-            }),
-            Connection::Sql(c) => ConnectionKind::Sql(SqlConnectionPlan {
+            })),
+            Connection::Sql(c) => ConnectionKind::Sql(Arc::new(SqlConnectionPlan {
                 url: self.sql_url(&c.url, scope),
                 pool_size: match &c.pool_size {
                     Some(n) if n.value == 0 => {
@@ -69,7 +73,7 @@ impl Compiler<'_> {
                 },
                 connect_timeout: self.fixed_duration(c.connect_timeout.as_ref(), CONNECT_TIMEOUT, Zero::Refused),
                 timeout: self.fixed_duration(c.timeout.as_ref(), REQUEST_TIMEOUT, Zero::Refused),
-            }),
+            })),
         }
     }
 
@@ -138,25 +142,33 @@ impl Compiler<'_> {
         }
     }
 
-    /// The connection of `kind` a step uses: the one it names, or the only one of that kind.
-    pub(super) fn resolve_connection(
+    /// The connection of `kind` a step uses: the one it names, or the only one of that kind, as
+    /// the handle `pick` takes out of a connection of that kind.
+    pub(super) fn resolve_connection<P>(
         &mut self,
         named: Option<&Name>,
         kind: &str,
         step_kind: &str,
         at: Pos,
-    ) -> Option<String> {
-        let connections = &self.spec.connections;
+        pick: fn(&ConnectionKind) -> Option<&Arc<P>>,
+    ) -> Option<Conn<P>> {
+        let handle = |c: &ConnectionPlan| {
+            pick(&c.kind).map(|plan| Conn {
+                name: c.name.as_str().into(),
+                plan: plan.clone(),
+            })
+        };
         if let Some(name) = named {
-            let Some(connection) = connections.get(&name.value) else {
-                let help = suggest::did_you_mean(&name.value, connections.keys());
+            let Some(connection) = self.connections.iter().find(|c| c.name == name.value) else {
+                let names = self.connections.iter().map(|c| c.name.as_str());
+                let help = suggest::did_you_mean(&name.value, names.clone()).unwrap_or_else(|| declared(names));
                 self.error(name.at, format!("unknown connection `{}`", name.value))
                     .width(name.value.len())
-                    .maybe_help(help.or_else(|| Some(declared(connections.keys()))));
+                    .help(help);
                 return None;
             };
-            if connection.kind() != kind {
-                let actual = connection.kind();
+            let Some(conn) = handle(connection) else {
+                let actual = connection.kind.key();
                 self.error(
                     name.at,
                     format!(
@@ -169,16 +181,15 @@ impl Compiler<'_> {
                 )
                 .width(name.value.len());
                 return None;
-            }
-            return Some(name.value.clone());
+            };
+            return Some(conn);
         }
-        let candidates: Vec<&str> = connections
-            .iter()
-            .filter(|(_, c)| c.kind() == kind)
-            .map(|(n, _)| n.value.as_str())
+        let candidates: Vec<String> = (self.connections.iter())
+            .filter(|c| pick(&c.kind).is_some())
+            .map(|c| c.name.clone())
             .collect();
         match candidates.as_slice() {
-            [only] => Some(only.to_string()),
+            [only] => self.connections.iter().find(|c| &c.name == only).and_then(handle),
             [] => {
                 self.error(
                     at,

@@ -5,7 +5,8 @@ use std::time::Duration;
 use super::Compiler;
 use super::durations::Zero;
 use super::scope::Phase;
-use crate::plan::{Action, BarrierPlan, GroupPlan};
+use crate::plan::step::Barrier;
+use crate::plan::{BarrierPlan, GroupPlan};
 use crate::source::Pos;
 use crate::spec::Name;
 
@@ -105,7 +106,7 @@ impl Compiler<'_> {
         }
     }
 
-    pub(super) fn barrier(&mut self, name: &Name, owner: Option<&Owner>) -> Action {
+    pub(super) fn barrier(&mut self, name: &Name, owner: Option<&Owner>) -> Barrier {
         match owner {
             Some(owner) => self.barrier_uses.push(BarrierUse {
                 name: name.value.clone(),
@@ -122,7 +123,7 @@ impl Compiler<'_> {
                 .help("move the barrier into the steps of a client group");
             }
         }
-        Action::Barrier {
+        Barrier {
             barrier: name.value.clone(),
         }
     }

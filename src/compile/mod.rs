@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use crate::diagnostic::Diagnostic;
 use crate::load::Loaded;
-use crate::plan::{Plan, StepPlan, TemplateEngine};
+use crate::plan::{ConnectionPlan, Plan, StepPlan, TemplateEngine};
 use crate::source::{Pos, Source};
 use crate::spec::{Scenario, Spanned, Step};
 
@@ -67,6 +67,8 @@ struct Compiler<'a> {
     barrier_uses: Vec<groups::BarrierUse>,
     /// Names saved or set in `before:`: every client and `after:` sees them.
     from_before: Vec<String>,
+    /// The compiled connections, which steps' handles point to.
+    connections: Vec<ConnectionPlan>,
 }
 
 impl<'a> Compiler<'a> {
@@ -82,6 +84,7 @@ impl<'a> Compiler<'a> {
             assigned: BTreeMap::new(),
             barrier_uses: Vec::new(),
             from_before: Vec::new(),
+            connections: Vec::new(),
         }
     }
 

@@ -9,7 +9,14 @@ use super::groups::Owner;
 use super::names::step_name;
 use super::scope::{RESERVED, SESSION_NAMES, Scope};
 use super::templates::is_template;
-use crate::plan::{Action, Body, DurationPlan, RepeatPlan, RetryPlan, SqlQuery, StepPlan, ValuePlan};
+use crate::plan::step::{
+    Call, Check, Close, Forget, Group, Http, Initialize, Message, Notify, Repeat as RepeatAction, Request, Set, Sql,
+    Wait,
+};
+use crate::plan::{
+    Action, Body, ConnectionKind, DurationPlan, McpConn, RepeatPlan, RetryPlan, SqlQuery, StepPlan, ValuePlan,
+};
+use crate::source::Pos;
 use crate::spec::{HttpStep, Name, Node, Repeat, Spanned, Step, StepKind};
 
 /// The HTTP methods an `http` step may use.
@@ -30,10 +37,16 @@ impl Compiler<'_> {
             self.error(steps.at, "this list of steps is empty")
                 .help("give it at least one step, e.g. `- wait: 1s`");
         }
-        steps.value.iter().map(|step| self.step(step, scope, owner)).collect()
+        // A step whose connection cannot be resolved has no plan; its error is reported, so the
+        // scenario does not compile.
+        steps
+            .value
+            .iter()
+            .filter_map(|step| self.step(step, scope, owner))
+            .collect()
     }
 
-    fn step(&mut self, step: &Step, scope: &mut Scope, owner: Option<&Owner>) -> StepPlan {
+    fn step(&mut self, step: &Step, scope: &mut Scope, owner: Option<&Owner>) -> Option<StepPlan> {
         self.check_result_keys(step);
         if let Some(name) = &step.name {
             self.check_not_blank(name, "the step's `name`");
@@ -69,16 +82,16 @@ impl Compiler<'_> {
             self.assign(key, scope);
         }
         scope.add("last");
-        StepPlan {
+        Some(StepPlan {
             name: step_name(step),
             at: step.at,
-            action,
+            action: action?,
             expect,
             save,
             timeout,
             retry,
             continue_on_failure: step.continue_on_failure.as_ref().is_some_and(|c| c.value),
-        }
+        })
     }
 
     /// `expect`, `save` and `retry` need a result to look at; `retry` needs `expect`.
@@ -123,50 +136,71 @@ impl Compiler<'_> {
         scope.add(&key.value);
     }
 
-    fn action(&mut self, step: &Step, scope: &mut Scope, owner: Option<&Owner>) -> Action {
+    fn action(&mut self, step: &Step, scope: &mut Scope, owner: Option<&Owner>) -> Option<Action> {
         let at = step.kind.at;
         let named = step.connection.as_ref();
         let key = step.kind.value.key();
-        let mcp = |c: &mut Self| c.resolve_connection(named, "mcp", key, at).unwrap_or_default();
         let session_id = step.session_id.as_ref().map(|s| self.text(s, scope));
-        match &step.kind.value {
-            StepKind::Initialize(init) => Action::Initialize {
-                connection: mcp(self),
-                client_info: init.client_info.as_ref().map(|i| self.client_info(Some(i), scope)),
-                capabilities: init.capabilities.as_ref().map(|c| self.value(c, scope)),
-            },
-            StepKind::Call { tool, arguments } => Action::Call {
-                connection: mcp(self),
-                tool: self.text(tool, scope),
-                arguments: arguments
-                    .as_ref()
-                    .map_or(ValuePlan::Literal(serde_json::json!({})), |a| self.value(a, scope)),
-                session_id,
-            },
-            StepKind::Request { method, params } => Action::Request {
-                connection: mcp(self),
-                method: self.text(method, scope),
-                params: params.as_ref().map(|p| self.value(p, scope)),
-                session_id,
-            },
-            StepKind::Notify { method, params } => Action::Notify {
-                connection: mcp(self),
-                method: self.text(method, scope),
-                params: params.as_ref().map(|p| self.value(p, scope)),
-                session_id,
-            },
-            StepKind::Close => Action::Close {
-                connection: mcp(self),
-                session_id,
-            },
-            StepKind::Forget => Action::Forget { connection: mcp(self) },
-            StepKind::Http(http) => self.http(http, named, at, scope),
-            StepKind::Sql { query, params } => self.sql(query, params, named, at, scope),
-            StepKind::Wait(d) => Action::Wait {
+        Some(match &step.kind.value {
+            StepKind::Initialize(init) => {
+                let connection = self.mcp_connection(named, key, at);
+                Action::Initialize(Initialize {
+                    client_info: init.client_info.as_ref().map(|i| self.client_info(Some(i), scope)),
+                    capabilities: init.capabilities.as_ref().map(|c| self.value(c, scope)),
+                    connection: connection?,
+                })
+            }
+            StepKind::Call { tool, arguments } => {
+                let connection = self.mcp_connection(named, key, at);
+                Action::Call(Call {
+                    tool: self.text(tool, scope),
+                    arguments: arguments
+                        .as_ref()
+                        .map_or(ValuePlan::Literal(serde_json::json!({})), |a| self.value(a, scope)),
+                    session_id,
+                    connection: connection?,
+                })
+            }
+            StepKind::Request { method, params } => {
+                let connection = self.mcp_connection(named, key, at);
+                let message = Message {
+                    method: self.text(method, scope),
+                    params: params.as_ref().map(|p| self.value(p, scope)),
+                    session_id,
+                    connection: connection?,
+                };
+                Action::Request(Request { message })
+            }
+            StepKind::Notify { method, params } => {
+                let connection = self.mcp_connection(named, key, at);
+                let message = Message {
+                    method: self.text(method, scope),
+                    params: params.as_ref().map(|p| self.value(p, scope)),
+                    session_id,
+                    connection: connection?,
+                };
+                Action::Notify(Notify { message })
+            }
+            StepKind::Close => {
+                let connection = self.mcp_connection(named, key, at);
+                Action::Close(Close {
+                    session_id,
+                    connection: connection?,
+                })
+            }
+            StepKind::Forget => {
+                let connection = self.mcp_connection(named, key, at);
+                Action::Forget(Forget {
+                    connection: connection?,
+                })
+            }
+            StepKind::Http(http) => Action::Http(self.http(http, named, at, scope)?),
+            StepKind::Sql { query, params } => Action::Sql(self.sql(query, params, named, at, scope)?),
+            StepKind::Wait(d) => Action::Wait(Wait {
                 duration: self
                     .duration(d, scope, Zero::Allowed)
                     .unwrap_or(DurationPlan::Fixed(Duration::ZERO)),
-            },
+            }),
             StepKind::Repeat { repeat, steps } => {
                 let repeat = self.repeat(repeat, at, scope);
                 let had_iteration = scope.has("iteration");
@@ -175,10 +209,10 @@ impl Compiler<'_> {
                 if !had_iteration {
                     scope.remove("iteration");
                 }
-                Action::Repeat { repeat, steps }
+                Action::Repeat(RepeatAction { repeat, steps })
             }
-            StepKind::Barrier(name) => self.barrier(name, owner),
-            StepKind::Set(vars) => Action::Set {
+            StepKind::Barrier(name) => Action::Barrier(self.barrier(name, owner)),
+            StepKind::Set(vars) => Action::Set(Set {
                 vars: vars
                     .iter()
                     .map(|(key, value)| {
@@ -187,24 +221,31 @@ impl Compiler<'_> {
                         (key.value.clone(), value)
                     })
                     .collect(),
-            },
+            }),
             StepKind::Check(text) => {
                 if !is_template(&text.value) {
                     self.error(text.at, "`check` takes a template that must be true")
                         .help("write e.g. `check: \"{{ first_id != second_id }}\"`");
                 }
                 let that = self.template(text, scope).map(|c| c.template);
-                Action::Check {
+                Action::Check(Check {
                     that: that.unwrap_or_else(|| self.failed_template()),
-                }
+                })
             }
-            StepKind::Group { steps, .. } => Action::Group {
+            StepKind::Group { steps, .. } => Action::Group(Group {
                 steps: self.steps(steps, scope, owner),
-            },
-        }
+            }),
+        })
     }
 
-    fn repeat(&mut self, repeat: &Repeat, at: crate::source::Pos, scope: &Scope) -> RepeatPlan {
+    fn mcp_connection(&mut self, named: Option<&Name>, step_kind: &str, at: Pos) -> Option<McpConn> {
+        self.resolve_connection(named, "mcp", step_kind, at, |kind| match kind {
+            ConnectionKind::Mcp(plan) => Some(plan),
+            _ => None,
+        })
+    }
+
+    fn repeat(&mut self, repeat: &Repeat, at: Pos, scope: &Scope) -> RepeatPlan {
         if repeat.times.is_none() && repeat.for_.is_none() {
             self.error(at, "a `repeat` needs `times`, `for`, or both, so that it ends")
                 .width("repeat".len())
@@ -223,7 +264,14 @@ impl Compiler<'_> {
         }
     }
 
-    fn http(&mut self, http: &HttpStep, named: Option<&Name>, at: crate::source::Pos, scope: &Scope) -> Action {
+    /// `None` when its connection cannot be resolved.
+    fn http(&mut self, http: &HttpStep, named: Option<&Name>, at: Pos, scope: &Scope) -> Option<Http> {
+        let connection = |c: &mut Self| {
+            c.resolve_connection(named, "http", "http", at, |kind| match kind {
+                ConnectionKind::Http(plan) => Some(plan),
+                _ => None,
+            })
+        };
         let method = match &http.method {
             Some(m) if HTTP_METHODS.contains(&m.value.to_uppercase().as_str()) => m.value.to_uppercase(),
             Some(m) => {
@@ -236,12 +284,12 @@ impl Compiler<'_> {
         };
         let (target, is_path, connection) = match (&http.url, &http.path) {
             (Some(url), None) => {
-                let connection = named.and_then(|_| self.resolve_connection(named, "http", "http", at));
+                let connection = named.map(|_| connection(self));
                 (self.text(url, scope), false, connection)
             }
             (None, Some(path)) => {
-                let connection = self.resolve_connection(named, "http", "http", at);
-                (self.text(path, scope), true, connection)
+                let connection = connection(self);
+                (self.text(path, scope), true, Some(connection))
             }
             (Some(url), Some(_)) => {
                 self.error(url.at, "an `http` step has `url` or `path`, not both")
@@ -263,8 +311,7 @@ impl Compiler<'_> {
                 Body::None
             }
         };
-        Action::Http {
-            connection,
+        Some(Http {
             method,
             target,
             is_path,
@@ -275,7 +322,13 @@ impl Compiler<'_> {
                 .map(|(k, v)| (k.value.clone(), self.value(v, scope)))
                 .collect(),
             body,
-        }
+            // Resolved first, so its error comes first; returned last, so the other fields'
+            // errors are found too.
+            connection: match connection {
+                Some(None) => return None,
+                other => other.flatten(),
+            },
+        })
     }
 
     fn sql(
@@ -283,20 +336,25 @@ impl Compiler<'_> {
         query: &Spanned<String>,
         params: &[Spanned<Node>],
         named: Option<&Name>,
-        at: crate::source::Pos,
+        at: Pos,
         scope: &Scope,
-    ) -> Action {
+    ) -> Option<Sql> {
         if query.value.trim().is_empty() {
             self.error(query.at, "the query is empty");
         } else if looks_templated(&query.value) {
             self.error(query.at, "SQL text is sent as written, never templated")
                 .help("pass values as parameters: `$1`, `$2`, … with `params: [\"{{ session_id }}\"]`");
         }
-        Action::Sql {
-            connection: self.resolve_connection(named, "sql", "sql", at).unwrap_or_default(),
+        let connection = self.resolve_connection(named, "sql", "sql", at, |kind| match kind {
+            ConnectionKind::Sql(plan) => Some(plan),
+            _ => None,
+        });
+        let params = params.iter().map(|p| self.value(p, scope)).collect();
+        Some(Sql {
+            connection: connection?,
             query: SqlQuery::new(query.value.clone(), self.source, query.at),
-            params: params.iter().map(|p| self.value(p, scope)).collect(),
-        }
+            params,
+        })
     }
 }
 

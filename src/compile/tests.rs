@@ -101,7 +101,7 @@ fn durations_from_vars_are_fixed_and_from_saved_values_stay_templates() {
     let waits: Vec<_> = plan.groups[0].steps[1..]
         .iter()
         .map(|s| match &s.action {
-            Action::Wait { duration } => duration.clone(),
+            Action::Wait(wait) => wait.duration.clone(),
             other => panic!("{other:?}"),
         })
         .collect();
@@ -140,7 +140,7 @@ fn a_step_picks_the_only_connection_of_its_kind_or_must_name_one() {
     );
     let one = format!("{MCP}clients:\n  a:\n    steps:\n      - initialize: {{}}\n");
     let plan = compile_text(&one).unwrap();
-    assert!(matches!(&plan.groups[0].steps[0].action, Action::Initialize { connection, .. } if connection == "s"));
+    assert!(matches!(&plan.groups[0].steps[0].action, Action::Initialize(i) if &*i.connection.name == "s"));
 }
 
 #[test]
@@ -149,10 +149,10 @@ fn repeat_times_may_come_from_a_saved_value() {
         "{MCP}clients:\n  a:\n    steps:\n      - initialize: {{}}\n        save: {{ n: $.result.n }}\n      - repeat: {{ times: \"{{{{ n }}}}\" }}\n        steps:\n          - wait: 0s\n"
     );
     let plan = compile_text(&text).unwrap();
-    let Action::Repeat { repeat, .. } = &plan.groups[0].steps[1].action else {
+    let Action::Repeat(repeat) = &plan.groups[0].steps[1].action else {
         panic!()
     };
-    assert!(matches!(repeat.times, Some(Resolved::Template(_))));
+    assert!(matches!(repeat.repeat.times, Some(Resolved::Template(_))));
 }
 
 #[test]

@@ -3,13 +3,16 @@
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
-use tokio::time::Instant;
 
-use super::context::{ClientState, Shared};
+use super::ctx::Ctx;
 use super::event::{Actor, Event};
-use super::outcome::{ClientResult, Status};
-use super::step::{Runner, first_error, ms};
-use crate::plan::{StepPlan, ValuePlan};
+use super::kind::Ran;
+use super::latency::LatencyRecorder;
+use super::result::{ClientResult, Status, StepResult};
+use super::shared::Shared;
+use super::step::run_steps;
+use crate::duration_text::millis;
+use crate::plan::{StepPlan, ValuePlan, zero_counts};
 
 /// Who a client is and when it starts.
 pub struct Instance {
@@ -30,7 +33,7 @@ pub struct Finished {
     /// Assertions it ran.
     pub assertions_run: u64,
     /// Latencies of its requests.
-    pub latency: crate::exec::latency::LatencyRecorder,
+    pub latency: LatencyRecorder,
 }
 
 /// Runs one client instance (or phase) through its steps, then renders its `record:` fields.
@@ -51,46 +54,27 @@ pub async fn run(
         () = shared.cancel.cancelled() => true,
     };
     let started_at = chrono::Utc::now();
-    let started = Instant::now();
-    let mut state = ClientState {
-        actor: actor.clone(),
-        index: instance.index,
-        started,
-        saved: Map::new(),
-        counts: crate::plan::zero_counts(steps),
-        last: None,
-        iteration: None,
-        clients,
-        http: None,
-        http_connections: Default::default(),
-        mcp: Default::default(),
-    };
-    state.saved.extend(shared.before_saved().clone());
-    let mut runner = Runner {
-        shared: &shared,
-        state,
-        assertions_run: 0,
-        latency: Default::default(),
-    };
-    let (steps, mut status, _) = if cancelled {
-        (Vec::new(), Status::Interrupted, true)
+    let mut ctx = Ctx::new(&shared, actor.clone(), instance.index, clients);
+    ctx.counts = zero_counts(steps);
+    let Ran {
+        results, mut status, ..
+    } = if cancelled {
+        Ran {
+            results: Vec::new(),
+            status: Status::Interrupted,
+            halted: true,
+        }
     } else {
-        runner.steps(steps).await
+        run_steps(&mut ctx, steps).await
     };
-    let mut error = first_error(&steps);
-    let record = render_record(&runner, record, &mut status, &mut error);
+    let mut error = StepResult::first_error(&results);
+    let record = render_record(&ctx, record, &mut status, &mut error);
     let who = format!("{} #{}", instance.group, instance.client_id);
     shared.barriers.leave(&instance.group, &who, status == Status::Failed);
     shared.emit(Event::ClientFinished {
-        actor: actor.clone(),
+        actor,
         passed: status.passed(),
     });
-    let Runner {
-        state,
-        assertions_run,
-        latency,
-        ..
-    } = runner;
     Finished {
         result: ClientResult {
             client_id: instance.client_id,
@@ -98,32 +82,32 @@ pub async fn run(
             index: instance.index,
             status,
             success: status.passed(),
-            session_id: state.mcp.current.clone(),
-            session_ids: state.mcp.ids.clone(),
-            reinitialized: state.mcp.reinitialized,
+            session_id: ctx.mcp.current.clone(),
+            session_ids: ctx.mcp.ids.clone(),
+            reinitialized: ctx.mcp.reinitialized,
             started_at,
-            start_ms: ms(started - shared.started),
-            elapsed_ms: ms(started.elapsed()),
+            start_ms: millis(ctx.started - shared.started),
+            elapsed_ms: millis(ctx.started.elapsed()),
             error,
-            vars: state.saved,
-            counts: state.counts,
+            vars: ctx.saved,
+            counts: ctx.counts,
             record,
-            steps,
+            steps: results,
         },
-        assertions_run,
-        latency,
+        assertions_run: ctx.assertions_run,
+        latency: ctx.latency,
     }
 }
 
 fn render_record(
-    runner: &Runner<'_>,
+    ctx: &Ctx<'_>,
     record: &[(String, ValuePlan)],
     status: &mut Status,
     error: &mut Option<String>,
 ) -> Map<String, Value> {
     let mut out = Map::new();
     for (name, value) in record {
-        match runner.state.render(runner.shared, value) {
+        match ctx.render(value) {
             Ok(v) => {
                 out.insert(name.clone(), v);
             }

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
-use super::outcome::Latency;
+use super::result::Latency;
 
 /// The slowest sample kept, in microseconds (one hour); slower ones count as an hour.
 pub const MAX_MICROS: u64 = 3_600_000_000;
@@ -33,13 +33,12 @@ pub struct LatencyRecorder {
     steps: Vec<(Box<str>, Samples)>,
 }
 
-/// One step's samples.
-#[derive(Debug, Clone)]
-enum Samples {
-    /// Few: microseconds, as recorded (an hour fits in a `u32`).
-    List(Vec<u32>),
-    /// Many.
-    Histogram(Box<Histogram<u64>>),
+/// One step's samples: few as a list of microseconds, as recorded (an hour fits in a `u32`);
+/// many in a histogram, which then holds them all and the list is empty.
+#[derive(Debug, Clone, Default)]
+struct Samples {
+    list: Vec<u32>,
+    histogram: Option<Box<Histogram<u64>>>,
 }
 
 impl LatencyRecorder {
@@ -61,16 +60,14 @@ impl LatencyRecorder {
                 continue;
             }
             let ours = self.samples_mut(step);
-            match theirs {
-                Samples::List(list) => list.iter().for_each(|&micros| ours.record(u64::from(micros))),
-                Samples::Histogram(theirs) => {
-                    let ours = ours.histogram_mut();
-                    if ours.add(&**theirs).is_err() {
-                        // Not reachable with histograms made here (same precision, auto-resizing,
-                        // same maximum); should it happen, keep the samples at equivalent values.
-                        for value in theirs.iter_recorded() {
-                            ours.saturating_record_n(value.value_iterated_to(), value.count_at_value());
-                        }
+            theirs.list.iter().for_each(|&micros| ours.record(u64::from(micros)));
+            if let Some(theirs) = &theirs.histogram {
+                let ours = ours.histogram_mut();
+                if ours.add(&**theirs).is_err() {
+                    // Not reachable with histograms made here (same precision, auto-resizing,
+                    // same maximum); should it happen, keep the samples at equivalent values.
+                    for value in theirs.iter_recorded() {
+                        ours.saturating_record_n(value.value_iterated_to(), value.count_at_value());
                     }
                 }
             }
@@ -89,10 +86,10 @@ impl LatencyRecorder {
             .filter(|(_, samples)| !samples.is_empty())
             .map(|(step, samples)| {
                 let owned;
-                let h = match samples {
-                    Samples::Histogram(h) => &**h,
-                    Samples::List(list) => {
-                        owned = list_histogram(list);
+                let h = match &samples.histogram {
+                    Some(h) => &**h,
+                    None => {
+                        owned = list_histogram(&samples.list);
                         &owned
                     }
                 };
@@ -117,13 +114,10 @@ impl LatencyRecorder {
             .steps
             .iter()
             .map(|(name, samples)| {
-                name.len()
-                    + match samples {
-                        Samples::List(list) => list.capacity() * std::mem::size_of::<u32>(),
-                        Samples::Histogram(h) => {
-                            std::mem::size_of::<Histogram<u64>>() + h.distinct_values() * std::mem::size_of::<u64>()
-                        }
-                    }
+                let histogram = samples.histogram.as_ref().map_or(0, |h| {
+                    std::mem::size_of::<Histogram<u64>>() + h.distinct_values() * std::mem::size_of::<u64>()
+                });
+                name.len() + samples.list.capacity() * std::mem::size_of::<u32>() + histogram
             })
             .sum();
         entries + samples
@@ -133,7 +127,7 @@ impl LatencyRecorder {
         let index = match self.steps.binary_search_by(|(name, _)| (**name).cmp(step)) {
             Ok(index) => index,
             Err(index) => {
-                self.steps.insert(index, (step.into(), Samples::List(Vec::new())));
+                self.steps.insert(index, (step.into(), Samples::default()));
                 index
             }
         };
@@ -143,18 +137,13 @@ impl LatencyRecorder {
 
 impl Samples {
     fn is_empty(&self) -> bool {
-        match self {
-            Samples::List(list) => list.is_empty(),
-            Samples::Histogram(h) => h.is_empty(),
-        }
+        self.list.is_empty() && self.histogram.as_ref().is_none_or(|h| h.is_empty())
     }
 
     /// Records a sample of `micros` (at most [`MAX_MICROS`]).
     fn record(&mut self, micros: u64) {
-        if let Samples::List(list) = self
-            && list.len() < LIST_LIMIT
-        {
-            list.push(u32::try_from(micros).unwrap_or(u32::MAX));
+        if self.histogram.is_none() && self.list.len() < LIST_LIMIT {
+            self.list.push(u32::try_from(micros).unwrap_or(u32::MAX));
             return;
         }
         let h = self.histogram_mut();
@@ -164,15 +153,11 @@ impl Samples {
         }
     }
 
-    /// The samples as a histogram, moving a list into one first.
+    /// The samples as a histogram, moving the list into one first.
     fn histogram_mut(&mut self) -> &mut Histogram<u64> {
-        if let Samples::List(list) = self {
-            *self = Samples::Histogram(Box::new(list_histogram(list)));
-        }
-        match self {
-            Samples::Histogram(h) => h,
-            Samples::List(_) => unreachable!("just replaced"),
-        }
+        let list = &mut self.list;
+        self.histogram
+            .get_or_insert_with(|| Box::new(list_histogram(&std::mem::take(list))))
     }
 }
 
@@ -324,8 +309,8 @@ mod tests {
                 many.record("s", Duration::from_micros(n * 37));
             }
         }
-        assert!(matches!(listed.steps[0].1, Samples::List(_)));
-        assert!(matches!(many.steps[0].1, Samples::Histogram(_)));
+        assert!(listed.steps[0].1.histogram.is_none());
+        assert!(many.steps[0].1.histogram.is_some() && many.steps[0].1.list.is_empty());
         let (a, b) = (&listed.summary()["s"], &many.summary()["s"]);
         assert_eq!(
             (a.count * 3, a.min_ms, a.p50_ms, a.p90_ms, a.p99_ms, a.max_ms),

@@ -2,19 +2,19 @@
 //!
 //! Pass and fail are decided here; `report` only shows them.
 
-mod barrier;
+mod attempt;
+mod barriers;
 mod client;
-mod context;
+mod ctx;
 mod databases;
+mod error;
 pub mod event;
-mod http_step;
+mod kind;
 pub mod latency;
-mod mcp_step;
-pub mod outcome;
-mod repeat;
+mod result;
 mod scenario;
 mod session;
-mod sql_step;
+mod shared;
 mod step;
 
 use std::collections::BTreeMap;
@@ -23,7 +23,7 @@ use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
 
 pub use event::{Actor, Event, Exchange};
-pub use outcome::{ClientResult, Iteration, Latency, ScenarioResult, Status, StepResult};
+pub use result::{ClientResult, Iteration, Latency, ScenarioResult, Status, StepResult};
 pub use scenario::run_scenario;
 
 /// One invocation of `runner run`: what all its scenarios share.

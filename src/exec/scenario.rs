@@ -10,11 +10,11 @@ use tokio::time::Instant;
 
 use super::Run;
 use super::client::{self, Finished, Instance};
-use super::context::Shared;
 use super::event::Event;
 use super::latency::LatencyRecorder;
-use super::outcome::{ClientResult, ScenarioResult, Status};
-use super::step::ms;
+use super::result::{ClientResult, ScenarioResult, Status};
+use super::shared::Shared;
+use crate::duration_text::millis;
 use crate::plan::{GroupPlan, Plan};
 
 /// Runs one compiled scenario to its end (or to Ctrl-C) and returns everything it found.
@@ -87,7 +87,7 @@ pub async fn run_scenario(plan: Arc<Plan>, run: &Run, events: UnboundedSender<Ev
         status,
         error,
         started_at,
-        elapsed_ms: ms(started.elapsed()),
+        elapsed_ms: millis(started.elapsed()),
         assertions_run,
         before: before.result.steps,
         clients,

@@ -2,6 +2,7 @@
 //! (`session_id`, `session_ids`, `protocol_version`, `server_info`).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -52,7 +53,7 @@ pub struct Connection {
 #[derive(Default)]
 pub struct Sessions {
     /// By connection name.
-    pub by_connection: BTreeMap<String, Connection>,
+    pub by_connection: BTreeMap<Arc<str>, Connection>,
     /// The session of the most recent `initialize`, on any connection. It keeps naming that
     /// session after `close` or `forget`, so later steps can look up what became of it.
     pub current: Option<String>,

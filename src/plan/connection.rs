@@ -1,8 +1,9 @@
 //! Compiled connections.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
 use super::ValuePlan;
 use super::humantime_serde_compat;
@@ -18,17 +19,47 @@ pub struct ConnectionPlan {
     pub kind: ConnectionKind,
 }
 
-/// The kind of endpoint.
-#[allow(clippy::large_enum_variant, reason = "a plan holds a handful of connections")]
+/// The kind of endpoint; the same settings its steps' handles point to.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ConnectionKind {
-    /// An MCP server.
-    Mcp(McpConnectionPlan),
-    /// An HTTP API.
-    Http(HttpConnectionPlan),
-    /// A database.
-    Sql(SqlConnectionPlan),
+    Mcp(Arc<McpConnectionPlan>),
+    Http(Arc<HttpConnectionPlan>),
+    Sql(Arc<SqlConnectionPlan>),
+}
+
+/// A step's connection, resolved by the compiler to settings of the kind the step needs, so
+/// that the executor neither looks it up nor checks its kind. It serializes as its name.
+#[derive(Debug)]
+pub struct Conn<P> {
+    pub name: Arc<str>,
+    pub plan: Arc<P>,
+}
+
+pub type McpConn = Conn<McpConnectionPlan>;
+pub type HttpConn = Conn<HttpConnectionPlan>;
+pub type SqlConn = Conn<SqlConnectionPlan>;
+
+// Derived `Clone` would ask `P: Clone`; a handle clones its pointers only.
+impl<P> Clone for Conn<P> {
+    fn clone(&self) -> Self {
+        Self {
+            name: self.name.clone(),
+            plan: self.plan.clone(),
+        }
+    }
+}
+
+impl<P> Serialize for Conn<P> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.name)
+    }
+}
+
+impl<P> std::fmt::Display for Conn<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name)
+    }
 }
 
 impl ConnectionKind {

@@ -8,7 +8,7 @@ mod assertion;
 mod connection;
 mod duration;
 mod sql;
-mod step;
+pub mod step;
 mod template;
 mod value;
 
@@ -19,8 +19,8 @@ use serde::Serialize;
 
 pub use assertion::{AssertionPlan, Check, JsonPath, Save, SaveFrom};
 pub use connection::{
-    ClientInfoPlan, ConnectionKind, ConnectionPlan, HttpConnectionPlan, MAX_ANSWER, McpConnectionPlan,
-    SqlConnectionPlan,
+    ClientInfoPlan, Conn, ConnectionKind, ConnectionPlan, HttpConn, HttpConnectionPlan, MAX_ANSWER, McpConn,
+    McpConnectionPlan, SqlConn, SqlConnectionPlan,
 };
 pub use duration::{DurationError, parse_duration};
 pub use sql::SqlQuery;
@@ -63,11 +63,6 @@ impl Plan {
     pub fn steps(&self) -> impl Iterator<Item = &StepPlan> {
         let groups = self.groups.iter().flat_map(|g| &g.steps);
         self.before.iter().chain(groups).chain(&self.after)
-    }
-
-    /// The connection of a name.
-    pub fn connection(&self, name: &str) -> Option<&ConnectionPlan> {
-        self.connections.iter().find(|c| c.name == name)
     }
 }
 

@@ -4,7 +4,10 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{AssertionPlan, ClientInfoPlan, DurationPlan, Resolved, Save, Template, ValuePlan};
+use super::{
+    AssertionPlan, ClientInfoPlan, DurationPlan, HttpConn, McpConn, Resolved, Save, SqlConn, Template, ValuePlan,
+};
+use crate::kind::Kind;
 use crate::source::Pos;
 
 /// One step, ready to run.
@@ -32,134 +35,160 @@ pub struct StepPlan {
     pub continue_on_failure: bool,
 }
 
-/// What a step does. Network steps name their connection.
+/// What a step does: one variant per [`Kind`], each with its own settings. Network steps hold
+/// their connection, resolved by the compiler.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Action {
-    /// MCP handshake.
-    Initialize {
-        /// The MCP connection.
-        connection: String,
-        /// Overrides the connection's `client_info`.
-        client_info: Option<ClientInfoPlan>,
-        /// Overrides the connection's capabilities.
-        capabilities: Option<ValuePlan>,
-    },
-    /// `tools/call`.
-    Call {
-        /// The MCP connection.
-        connection: String,
-        /// The tool name.
-        tool: ValuePlan,
-        /// Its arguments (`{}` when none).
-        arguments: ValuePlan,
-        /// The `Mcp-Session-Id` sent instead of the connection's session.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        session_id: Option<ValuePlan>,
-    },
-    /// Any JSON-RPC request.
-    Request {
-        /// The MCP connection.
-        connection: String,
-        /// The method.
-        method: ValuePlan,
-        /// The params, when any.
-        params: Option<ValuePlan>,
-        /// The `Mcp-Session-Id` sent instead of the connection's session.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        session_id: Option<ValuePlan>,
-    },
-    /// A JSON-RPC notification.
-    Notify {
-        /// The MCP connection.
-        connection: String,
-        /// The method.
-        method: ValuePlan,
-        /// The params, when any.
-        params: Option<ValuePlan>,
-        /// The `Mcp-Session-Id` sent instead of the connection's session.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        session_id: Option<ValuePlan>,
-    },
-    /// DELETE the session.
-    Close {
-        /// The MCP connection.
-        connection: String,
-        /// The `Mcp-Session-Id` sent instead of the connection's session.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        session_id: Option<ValuePlan>,
-    },
-    /// Drop the session silently.
-    Forget {
-        /// The MCP connection.
-        connection: String,
-    },
-    /// A plain HTTP request.
-    Http {
-        /// The HTTP connection, when the step uses a `path`.
-        connection: Option<String>,
-        /// The method, upper case.
-        method: String,
-        /// A full URL, or a path on the connection's base URL.
-        target: ValuePlan,
-        /// True when `target` is a path.
-        is_path: bool,
-        /// Extra headers.
-        headers: Vec<(String, ValuePlan)>,
-        /// Query parameters.
-        query: Vec<(String, ValuePlan)>,
-        /// The body.
-        body: Body,
-    },
-    /// A SQL query.
-    Sql {
-        /// The SQL connection.
-        connection: String,
-        /// The query text, sent as written.
-        query: super::SqlQuery,
-        /// Bound parameters.
-        params: Vec<ValuePlan>,
-    },
-    /// Sleep.
-    Wait {
-        /// How long.
-        duration: DurationPlan,
-    },
-    /// A loop.
-    Repeat {
-        /// How long and how often.
-        #[serde(flatten)]
-        repeat: RepeatPlan,
-        /// The body.
-        steps: Vec<StepPlan>,
-    },
-    /// Wait for the other parties.
-    Barrier {
-        /// The barrier's name (see [`super::Plan::barriers`]).
-        barrier: String,
-    },
-    /// Assign variables.
-    Set {
-        /// Names and values, in order.
-        vars: Vec<(String, ValuePlan)>,
-    },
-    /// An assertion on variables.
-    Check {
-        /// The predicate.
-        that: Template,
-    },
-    /// A named block.
-    Group {
-        /// The block.
-        steps: Vec<StepPlan>,
-    },
+    Initialize(Initialize),
+    Call(Call),
+    Request(Request),
+    Notify(Notify),
+    Close(Close),
+    Forget(Forget),
+    Http(Http),
+    Sql(Sql),
+    Wait(Wait),
+    Repeat(Repeat),
+    Barrier(Barrier),
+    Set(Set),
+    Check(Check),
+    Group(Group),
+}
+
+/// MCP handshake.
+#[derive(Debug, Clone, Serialize)]
+pub struct Initialize {
+    pub connection: McpConn,
+    /// Overrides the connection's `client_info`.
+    pub client_info: Option<ClientInfoPlan>,
+    /// Overrides the connection's capabilities.
+    pub capabilities: Option<ValuePlan>,
+}
+
+/// `tools/call`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Call {
+    pub connection: McpConn,
+    pub tool: ValuePlan,
+    /// `{}` when the step gives none.
+    pub arguments: ValuePlan,
+    /// The `Mcp-Session-Id` sent instead of the connection's session.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<ValuePlan>,
+}
+
+/// Any JSON-RPC request.
+#[derive(Debug, Clone, Serialize)]
+pub struct Request {
+    #[serde(flatten)]
+    pub message: Message,
+}
+
+/// A JSON-RPC notification.
+#[derive(Debug, Clone, Serialize)]
+pub struct Notify {
+    #[serde(flatten)]
+    pub message: Message,
+}
+
+/// What `request` and `notify` send.
+#[derive(Debug, Clone, Serialize)]
+pub struct Message {
+    pub connection: McpConn,
+    pub method: ValuePlan,
+    pub params: Option<ValuePlan>,
+    /// The `Mcp-Session-Id` sent instead of the connection's session.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<ValuePlan>,
+}
+
+/// DELETE the session.
+#[derive(Debug, Clone, Serialize)]
+pub struct Close {
+    pub connection: McpConn,
+    /// The `Mcp-Session-Id` sent instead of the connection's session.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<ValuePlan>,
+}
+
+/// Drop the session silently.
+#[derive(Debug, Clone, Serialize)]
+pub struct Forget {
+    pub connection: McpConn,
+}
+
+/// A plain HTTP request.
+#[derive(Debug, Clone, Serialize)]
+pub struct Http {
+    /// The connection, when the step uses a `path` (or names one beside a full `url`).
+    pub connection: Option<HttpConn>,
+    /// Upper case.
+    pub method: String,
+    /// A full URL, or a path on the connection's base URL.
+    pub target: ValuePlan,
+    /// True when `target` is a path.
+    pub is_path: bool,
+    pub headers: Vec<(String, ValuePlan)>,
+    pub query: Vec<(String, ValuePlan)>,
+    pub body: Body,
+}
+
+/// A SQL query.
+#[derive(Debug, Clone, Serialize)]
+pub struct Sql {
+    pub connection: SqlConn,
+    /// Sent as written.
+    pub query: super::SqlQuery,
+    /// Bound to `$1`, `$2`, …
+    pub params: Vec<ValuePlan>,
+}
+
+/// Sleep.
+#[derive(Debug, Clone, Serialize)]
+pub struct Wait {
+    pub duration: DurationPlan,
+}
+
+/// A loop.
+#[derive(Debug, Clone, Serialize)]
+pub struct Repeat {
+    #[serde(flatten)]
+    pub repeat: RepeatPlan,
+    pub steps: Vec<StepPlan>,
+}
+
+/// Wait for the other parties.
+#[derive(Debug, Clone, Serialize)]
+pub struct Barrier {
+    /// See [`super::Plan::barriers`].
+    pub barrier: String,
+}
+
+/// Assign variables.
+#[derive(Debug, Clone, Serialize)]
+pub struct Set {
+    /// In order: a value may read the ones before it.
+    pub vars: Vec<(String, ValuePlan)>,
+}
+
+/// An assertion on variables.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    pub that: Template,
+}
+
+/// A named block.
+#[derive(Debug, Clone, Serialize)]
+pub struct Group {
+    pub steps: Vec<StepPlan>,
 }
 
 impl StepPlan {
     /// The steps inside a `group` or `repeat`.
     pub fn nested(&self) -> &[StepPlan] {
         match &self.action {
-            Action::Group { steps } | Action::Repeat { steps, .. } => steps,
+            Action::Group(Group { steps }) | Action::Repeat(Repeat { steps, .. }) => steps,
             _ => &[],
         }
     }
@@ -178,54 +207,55 @@ pub fn zero_counts<'a>(steps: impl IntoIterator<Item = &'a StepPlan>) -> BTreeMa
 }
 
 impl Action {
+    pub fn kind(&self) -> Kind {
+        match self {
+            Action::Initialize(_) => Kind::Initialize,
+            Action::Call(_) => Kind::Call,
+            Action::Request(_) => Kind::Request,
+            Action::Notify(_) => Kind::Notify,
+            Action::Close(_) => Kind::Close,
+            Action::Forget(_) => Kind::Forget,
+            Action::Http(_) => Kind::Http,
+            Action::Sql(_) => Kind::Sql,
+            Action::Wait(_) => Kind::Wait,
+            Action::Repeat(_) => Kind::Repeat,
+            Action::Barrier(_) => Kind::Barrier,
+            Action::Set(_) => Kind::Set,
+            Action::Check(_) => Kind::Check,
+            Action::Group(_) => Kind::Group,
+        }
+    }
+
     /// The session id an MCP step sends instead of its connection's (`session_id:`).
     pub fn chosen_session(&self) -> Option<&ValuePlan> {
         match self {
-            Action::Call { session_id, .. }
-            | Action::Request { session_id, .. }
-            | Action::Notify { session_id, .. }
-            | Action::Close { session_id, .. } => session_id.as_ref(),
+            Action::Call(Call { session_id, .. })
+            | Action::Request(Request {
+                message: Message { session_id, .. },
+            })
+            | Action::Notify(Notify {
+                message: Message { session_id, .. },
+            })
+            | Action::Close(Close { session_id, .. }) => session_id.as_ref(),
             _ => None,
         }
     }
 
-    /// The kind key, as written in the file.
-    pub fn key(&self) -> &'static str {
+    /// The connection of an MCP step.
+    pub fn mcp_connection(&self) -> Option<&McpConn> {
         match self {
-            Action::Initialize { .. } => "initialize",
-            Action::Call { .. } => "call",
-            Action::Request { .. } => "request",
-            Action::Notify { .. } => "notify",
-            Action::Close { .. } => "close",
-            Action::Forget { .. } => "forget",
-            Action::Http { .. } => "http",
-            Action::Sql { .. } => "sql",
-            Action::Wait { .. } => "wait",
-            Action::Repeat { .. } => "repeat",
-            Action::Barrier { .. } => "barrier",
-            Action::Set { .. } => "set",
-            Action::Check { .. } => "check",
-            Action::Group { .. } => "group",
+            Action::Initialize(Initialize { connection, .. })
+            | Action::Call(Call { connection, .. })
+            | Action::Request(Request {
+                message: Message { connection, .. },
+            })
+            | Action::Notify(Notify {
+                message: Message { connection, .. },
+            })
+            | Action::Close(Close { connection, .. })
+            | Action::Forget(Forget { connection }) => Some(connection),
+            _ => None,
         }
-    }
-
-    /// True for the steps that speak MCP.
-    pub fn is_mcp(&self) -> bool {
-        matches!(
-            self,
-            Action::Initialize { .. }
-                | Action::Call { .. }
-                | Action::Request { .. }
-                | Action::Notify { .. }
-                | Action::Close { .. }
-                | Action::Forget { .. }
-        )
-    }
-
-    /// True for the steps that enforce their deadline themselves: a barrier releases its
-    /// waiters with a reason, and a query past its deadline is cancelled on the server.
-    pub fn keeps_own_deadline(&self) -> bool {
-        matches!(self, Action::Barrier { .. } | Action::Sql { .. })
     }
 }
 

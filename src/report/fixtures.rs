@@ -8,7 +8,7 @@ use chrono::{TimeZone, Utc};
 use serde_json::{Map, json};
 
 use crate::exec::event::{Actor, Event};
-use crate::exec::outcome::{ClientResult, ScenarioResult, Status, StepResult};
+use crate::exec::{ClientResult, ScenarioResult, Status, StepResult};
 use crate::source::Pos;
 
 /// A client instance of `group` that ended with `status`.

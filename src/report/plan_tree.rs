@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use crate::duration_text::format_duration;
+use crate::plan::step::{Barrier, Check, Group, Repeat, Set};
 use crate::plan::{
     Action, AssertionPlan, Body, DurationPlan, GroupPlan, Plan, Resolved, SaveFrom, StepPlan, ValuePlan,
 };
@@ -114,7 +115,7 @@ impl Tree<'_> {
             let _ = writeln!(self.out, "{indent}    save {} = {from}", save.name);
         }
         match &step.action {
-            Action::Repeat { steps, .. } | Action::Group { steps } => self.steps(steps, depth + 1),
+            Action::Repeat(Repeat { steps, .. }) | Action::Group(Group { steps }) => self.steps(steps, depth + 1),
             _ => {}
         }
     }
@@ -129,37 +130,27 @@ impl Tree<'_> {
 
     fn describe_kind(&self, action: &Action) -> String {
         match action {
-            Action::Initialize { connection, .. } => format!("initialize on {connection}"),
-            Action::Call { connection, tool, .. } => format!("call {} on {connection}", value(tool)),
-            Action::Request { connection, method, .. } => format!("request {} on {connection}", value(method)),
-            Action::Notify { connection, method, .. } => format!("notify {} on {connection}", value(method)),
-            Action::Close { connection, .. } => format!("close the session on {connection}"),
-            Action::Forget { connection } => format!("forget the session on {connection}"),
-            Action::Http {
-                connection,
-                method,
-                target,
-                body,
-                ..
-            } => {
-                let on = connection.as_ref().map_or(String::new(), |c| format!(" on {c}"));
-                let body = match body {
+            Action::Initialize(a) => format!("initialize on {}", a.connection),
+            Action::Call(a) => format!("call {} on {}", value(&a.tool), a.connection),
+            Action::Request(a) => format!("request {} on {}", value(&a.message.method), a.message.connection),
+            Action::Notify(a) => format!("notify {} on {}", value(&a.message.method), a.message.connection),
+            Action::Close(a) => format!("close the session on {}", a.connection),
+            Action::Forget(a) => format!("forget the session on {}", a.connection),
+            Action::Http(a) => {
+                let on = a.connection.as_ref().map_or(String::new(), |c| format!(" on {c}"));
+                let body = match a.body {
                     Body::None => "",
                     Body::Json(_) => " with a JSON body",
                     Body::Text(_) => " with a body",
                 };
-                format!("http {method} {}{on}{body}", value(target))
+                format!("http {} {}{on}{body}", a.method, value(&a.target))
             }
-            Action::Sql {
-                connection,
-                query,
-                params,
-            } => {
-                let query = query.text.split_whitespace().collect::<Vec<_>>().join(" ");
-                format!("sql on {connection}: {query} ({} params)", params.len())
+            Action::Sql(a) => {
+                let query = a.query.text.split_whitespace().collect::<Vec<_>>().join(" ");
+                format!("sql on {}: {query} ({} params)", a.connection, a.params.len())
             }
-            Action::Wait { duration: d } => format!("wait {}", duration(d)),
-            Action::Repeat { repeat, .. } => {
+            Action::Wait(a) => format!("wait {}", duration(&a.duration)),
+            Action::Repeat(Repeat { repeat, .. }) => {
                 let mut parts = Vec::new();
                 if let Some(times) = &repeat.times {
                     parts.push(match times {
@@ -175,7 +166,7 @@ impl Tree<'_> {
                 }
                 format!("repeat {}", parts.join(", "))
             }
-            Action::Barrier { barrier } => {
+            Action::Barrier(Barrier { barrier }) => {
                 let parties = self
                     .plan
                     .barriers
@@ -184,12 +175,12 @@ impl Tree<'_> {
                     .map_or(0, |b| b.parties());
                 format!("barrier {barrier} (waits for {parties})")
             }
-            Action::Set { vars } => {
+            Action::Set(Set { vars }) => {
                 let names: Vec<&str> = vars.iter().map(|(k, _)| k.as_str()).collect();
                 format!("set {}", names.join(", "))
             }
-            Action::Check { that } => format!("check {}", that.source),
-            Action::Group { .. } => "group".into(),
+            Action::Check(Check { that }) => format!("check {}", that.source),
+            Action::Group(_) => "group".into(),
         }
     }
 }

@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use crate::exec::outcome::{ClientResult, ScenarioResult};
+use crate::exec::{ClientResult, ScenarioResult};
 use crate::mask::masker;
 
 /// The longest slug a file name gets (before any disambiguating suffix).
@@ -215,7 +215,7 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
-    use crate::exec::outcome::Status;
+    use crate::exec::Status;
     use crate::report::fixtures::{client, scenario};
 
     /// Writes one client's file the way a run writes them all; returns its path.

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::exec::outcome::{ClientResult, ScenarioResult, Status, StepResult};
+use crate::exec::{ClientResult, ScenarioResult, Status, StepResult};
 use crate::report::console::shown;
 
 /// Failed clients listed by name before the rest are counted.

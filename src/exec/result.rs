@@ -10,6 +10,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::assert::AssertionResult;
+use crate::kind::Kind;
 use crate::source::Pos;
 
 /// How a scenario, client or step ended.
@@ -25,9 +26,12 @@ pub enum Status {
 }
 
 impl Status {
-    /// True for [`Status::Passed`].
     pub fn passed(self) -> bool {
         self == Status::Passed
+    }
+
+    pub fn failed(self) -> bool {
+        self == Status::Failed
     }
 }
 
@@ -160,6 +164,38 @@ pub struct StepResult {
     /// Iterations of a `repeat`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub iterations: Vec<Iteration>,
+}
+
+impl StepResult {
+    /// A step's result before it has run: passed, until it fails.
+    pub fn new(name: &str, kind: Kind, at: Pos, started_ms: f64) -> Self {
+        Self {
+            name: name.to_string(),
+            kind: kind.key(),
+            at,
+            status: Status::Passed,
+            started_ms,
+            elapsed_ms: 0.0,
+            attempts: 0,
+            time_to_success_ms: None,
+            error: None,
+            result: None,
+            assertions: Vec::new(),
+            steps: Vec::new(),
+            iterations: Vec::new(),
+        }
+    }
+
+    /// Marks it failed with a reason that names the step and its place in the file.
+    pub fn fail(&mut self, place: &str, reason: impl std::fmt::Display) {
+        self.status = Status::Failed;
+        self.error = Some(format!("step `{}` ({place}): {reason}", self.name));
+    }
+
+    /// The first failure among nested steps.
+    pub fn first_error(steps: &[StepResult]) -> Option<String> {
+        steps.iter().find_map(|s| s.error.clone())
+    }
 }
 
 /// One pass of a `repeat` loop.

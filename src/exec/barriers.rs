@@ -12,6 +12,15 @@ use tokio_util::sync::CancellationToken;
 use crate::duration_text::format_duration;
 use crate::plan::BarrierPlan;
 
+/// Why a wait ended without the barrier opening.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Released {
+    /// The run was stopped.
+    Interrupted,
+    /// It can never open: the reason, for every waiter.
+    Broken(String),
+}
+
 /// Every barrier of a scenario.
 pub struct Barriers {
     by_name: HashMap<String, Arc<Barrier>>,
@@ -54,16 +63,14 @@ impl Barriers {
     }
 
     /// Arrives at a barrier and waits until it opens, breaks, times out or the run is cancelled.
-    pub async fn wait(&self, name: &str, timeout: Duration, cancel: &CancellationToken) -> Result<(), String> {
-        let barrier = self
-            .by_name
-            .get(name)
-            .ok_or_else(|| format!("barrier `{name}` is not in the plan"))?;
+    pub async fn wait(&self, name: &str, timeout: Duration, cancel: &CancellationToken) -> Result<(), Released> {
+        let barrier =
+            (self.by_name.get(name)).ok_or_else(|| Released::Broken(format!("barrier `{name}` is not in the plan")))?;
         let mut changes = barrier.changed.subscribe();
         let generation = {
             let mut state = barrier.state.lock().expect("barrier lock");
             if let Some(reason) = &state.broken {
-                return Err(reason.clone());
+                return Err(Released::Broken(reason.clone()));
             }
             state.arrived += 1;
             if state.arrived == barrier.parties {
@@ -84,7 +91,7 @@ impl Barriers {
                         return Ok(());
                     }
                     if let Some(reason) = &state.broken {
-                        return Err(reason.clone());
+                        return Err(Released::Broken(reason.clone()));
                     }
                 }
                 () = &mut deadline => {
@@ -95,9 +102,9 @@ impl Barriers {
                         barrier.parties
                     );
                     barrier.break_with(&reason);
-                    return Err(reason);
+                    return Err(Released::Broken(reason));
                 }
-                () = cancel.cancelled() => return Err("interrupted".into()),
+                () = cancel.cancelled() => return Err(Released::Interrupted),
             }
         }
     }
@@ -169,11 +176,13 @@ mod tests {
         let b = barriers(&[("a", 2)]);
         let cancel = CancellationToken::new();
         let start = tokio::time::Instant::now();
-        let err = b.wait("go", Duration::from_secs(30), &cancel).await.unwrap_err();
+        let Released::Broken(err) = b.wait("go", Duration::from_secs(30), &cancel).await.unwrap_err() else {
+            panic!("not broken");
+        };
         assert_eq!(start.elapsed(), Duration::from_secs(30));
         assert!(err.contains("timed out after 30s: 1 of 2 clients arrived"), "{err}");
         let late = b.wait("go", Duration::from_secs(30), &cancel).await.unwrap_err();
-        assert_eq!(late, err);
+        assert_eq!(late, Released::Broken(err));
     }
 
     #[tokio::test(start_paused = true)]
@@ -187,7 +196,10 @@ mod tests {
         tokio::time::sleep(Duration::from_secs(1)).await;
         b.leave("b", "b #1", true);
         let err = waiter.await.unwrap().unwrap_err();
-        assert_eq!(err, "barrier `go` cannot open: b #1 failed without arriving");
+        assert_eq!(
+            err,
+            Released::Broken("barrier `go` cannot open: b #1 failed without arriving".into())
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -200,6 +212,6 @@ mod tests {
         };
         tokio::time::sleep(Duration::from_secs(1)).await;
         cancel.cancel();
-        assert_eq!(waiter.await.unwrap(), Err("interrupted".into()));
+        assert_eq!(waiter.await.unwrap(), Err(Released::Interrupted));
     }
 }

@@ -1,0 +1,187 @@
+//! A leaf step's attempts: the kind's run under the step's deadline, then its assertions and
+//! captures, polled under `retry`. Every leaf kind is wrapped the same way.
+
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::time::Instant;
+
+use super::ctx::Ctx;
+use super::error::StepError;
+use super::kind::{Attempt, Leaf, Outcome, mcp};
+use super::result::{Status, StepResult};
+use crate::assert::{self, AssertionResult};
+use crate::duration_text::{format_duration, millis};
+use crate::plan::StepPlan;
+
+/// Runs the step until its assertions hold, or once without `retry`. Returns false: a leaf
+/// holds no nested steps whose failure it could contain (see `group` and `repeat`).
+pub async fn run<A: Leaf>(ctx: &mut Ctx<'_>, step: &StepPlan, action: &A, out: &mut StepResult) -> bool {
+    let place = ctx.place(step.at);
+    let retry = match &step.retry {
+        Some(r) => match (ctx.duration(&r.within), ctx.duration(&r.every)) {
+            (Ok(within), Ok(every)) => Some((within, every)),
+            (Err(e), _) | (_, Err(e)) => {
+                out.fail(&place, e);
+                return false;
+            }
+        },
+        None => None,
+    };
+    let first = Instant::now();
+    loop {
+        out.attempts += 1;
+        // An attempt may not outlast the retry window.
+        let window = retry.map(|(within, _)| within.saturating_sub(first.elapsed()));
+        let error = match once(ctx, step, action, out, window).await {
+            Ok(()) => {
+                if retry.is_some() {
+                    out.time_to_success_ms = Some(millis(first.elapsed()));
+                }
+                out.status = Status::Passed;
+                out.error = None;
+                return false;
+            }
+            Err(StepError::Interrupted) => {
+                interrupted(out);
+                return false;
+            }
+            Err(error) => error,
+        };
+        let Some((within, every)) = retry else {
+            out.fail(&place, error);
+            return false;
+        };
+        if !error.heals_by_waiting() {
+            out.fail(
+                &place,
+                format_args!("{error} (not retried: waiting cannot change this)"),
+            );
+            return false;
+        }
+        if first.elapsed() + every > within {
+            let tries = match out.attempts {
+                1 => "1 attempt".to_string(),
+                n => format!("{n} attempts"),
+            };
+            let within = format_duration(within);
+            out.fail(&place, format_args!("{error} (still after {tries} within {within})"));
+            return false;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(every) => {}
+            () = ctx.shared.cancel.cancelled() => {
+                interrupted(out);
+                return false;
+            }
+        }
+    }
+}
+
+fn interrupted(out: &mut StepResult) {
+    out.status = Status::Interrupted;
+    out.error = Some(StepError::Interrupted.to_string());
+}
+
+/// One attempt: the kind's run under the step's deadline, then its assertions and captures.
+async fn once<A: Leaf>(
+    ctx: &mut Ctx<'_>,
+    step: &StepPlan,
+    action: &A,
+    out: &mut StepResult,
+    window: Option<Duration>,
+) -> Result<(), StepError> {
+    let timeout = step.timeout.as_ref().map(|t| ctx.duration(t)).transpose()?;
+    let deadline = match (timeout, window) {
+        (Some(t), Some(w)) => Some(t.min(w)),
+        (t, w) => t.or(w),
+    };
+    let attempt = Attempt {
+        step: &step.name,
+        deadline,
+    };
+    let cancel = ctx.shared.cancel.clone();
+    let own_deadline = step.action.kind().row().keeps_own_deadline;
+    let outcome = {
+        let running = action.run(ctx, &attempt);
+        match deadline {
+            Some(limit) if !own_deadline => tokio::select! {
+                r = tokio::time::timeout(limit, running) => r.unwrap_or(Err(StepError::TimedOut(limit))),
+                () = cancel.cancelled() => Err(StepError::Interrupted),
+            },
+            _ => tokio::select! {
+                r = running => r,
+                () = cancel.cancelled() => Err(StepError::Interrupted),
+            },
+        }
+    };
+    if let Some(connection) = step.action.mcp_connection() {
+        // After the run, also when it was dropped, so that its requests are all there.
+        let unanswered = match &outcome {
+            Err(e) => e.to_string(),
+            Ok(_) => "no answer".into(),
+        };
+        mcp::transcribe(ctx, &step.name, connection, &unanswered);
+    }
+    let (document, required) = match outcome? {
+        Outcome::Done => return Ok(()),
+        Outcome::Result(document) => (document, None),
+        Outcome::Answer { document, required } => (document, Some(required)),
+    };
+    // A failed attempt keeps its answer in the result file, to show what was wrong; a passing
+    // one's answer is in the transcript, and thousands of clients need not hold it.
+    if let Err(e) = check(ctx, step, &document, required, out).and_then(|()| capture(ctx, step, &document)) {
+        out.result = Some(document);
+        return Err(e);
+    }
+    out.result = None;
+    ctx.last = Some(document);
+    Ok(())
+}
+
+/// The step's assertions on its result; without `expect`, what its kind requires of an answer
+/// (an MCP step's), which counts as an assertion like any other.
+fn check(
+    ctx: &mut Ctx<'_>,
+    step: &StepPlan,
+    document: &Value,
+    required: Option<Result<(), StepError>>,
+    out: &mut StepResult,
+) -> Result<(), StepError> {
+    if step.expect.is_empty() {
+        if let Some(required) = required {
+            ctx.assertions_run += 1;
+            return required;
+        }
+        return Ok(());
+    }
+    let scope = ctx.context(Some(document));
+    let templates = &ctx.shared.plan.templates;
+    let results: Vec<AssertionResult> = (step.expect.iter())
+        .flat_map(|a| assert::check(a, document, templates, &scope))
+        .collect();
+    ctx.assertions_run += results.len() as u64;
+    let failure = results.iter().find(|r| !r.passed).map(|r| StepError::Assertion {
+        text: (r.message.clone()).unwrap_or_else(|| format!("{} does not hold", r.assertion)),
+        place: ctx.place(r.at),
+    });
+    out.assertions = results;
+    failure.map_or(Ok(()), Err)
+}
+
+/// The step's `save:` captures on its result.
+fn capture(ctx: &mut Ctx<'_>, step: &StepPlan, document: &Value) -> Result<(), StepError> {
+    if step.save.is_empty() {
+        return Ok(());
+    }
+    let scope = ctx.context(Some(document));
+    for save in &step.save {
+        let value =
+            assert::capture(save, document, &ctx.shared.plan.templates, &scope).map_err(|e| StepError::Save {
+                name: save.name.clone(),
+                reason: e.to_string(),
+            })?;
+        ctx.saved.insert(save.name.clone(), value);
+    }
+    Ok(())
+}

@@ -1,0 +1,13 @@
+//! `forget`: drop the session without telling the server, as a crashed client would.
+
+use crate::exec::ctx::Ctx;
+use crate::exec::error::StepError;
+use crate::exec::kind::{Attempt, Leaf, Outcome};
+use crate::plan::step::Forget;
+
+impl Leaf for Forget {
+    async fn run(&self, ctx: &mut Ctx<'_>, _: &Attempt<'_>) -> Result<Outcome, StepError> {
+        ctx.mcp.by_connection.remove(&self.connection.name);
+        Ok(Outcome::Done)
+    }
+}

@@ -1,0 +1,107 @@
+//! `repeat`: closed loops (the next pass starts when the last ends) and fixed-rate loops, whose
+//! passes start on absolute deadlines so a slow pass does not shift the next; each pass's
+//! lateness is recorded.
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::{Nested, Ran};
+use crate::duration_text::millis;
+use crate::exec::ctx::Ctx;
+use crate::exec::error::RenderError;
+use crate::exec::result::{Iteration, Status, StepResult};
+use crate::plan::step::Repeat;
+use crate::plan::{RepeatPlan, Resolved, ValuePlan, count_within_limit};
+
+/// When a loop stops.
+struct Bounds {
+    times: Option<u64>,
+    span: Option<Duration>,
+    every: Option<Duration>,
+}
+
+/// Runs the loop; true when it failed only through steps that continue on failure. A bound that
+/// does not render is the step's failure, returned for the runner to word.
+pub async fn run(ctx: &mut Ctx<'_>, repeat: &Repeat, out: &mut StepResult) -> Result<bool, RenderError> {
+    let bounds = bounds(ctx, &repeat.repeat)?;
+    let mut halted = false;
+    let outer = ctx.iteration;
+    let start = Instant::now();
+    for n in 1.. {
+        if bounds.times.is_some_and(|t| n > t) {
+            break;
+        }
+        // A pass is due at its own slot on a fixed-rate loop, or when the last one ended.
+        let slot = u32::try_from(n - 1).unwrap_or(u32::MAX);
+        let due = bounds
+            .every
+            .map_or_else(Instant::now, |every| start + every.saturating_mul(slot));
+        if bounds.span.is_some_and(|span| due - start >= span) {
+            break;
+        }
+        if bounds.every.is_some() {
+            tokio::select! {
+                () = tokio::time::sleep_until(due) => {}
+                () = ctx.shared.cancel.cancelled() => {
+                    out.status = Status::Interrupted;
+                    break;
+                }
+            }
+        }
+        let began = Instant::now();
+        ctx.iteration = Some(n);
+        let Ran {
+            results,
+            status,
+            halted: stopped,
+        } = ctx.steps(&repeat.steps).await;
+        out.iterations.push(Iteration {
+            iteration: n,
+            lateness_ms: bounds.every.map(|_| millis(began - due)),
+            elapsed_ms: millis(began.elapsed()),
+            status,
+            steps: results,
+        });
+        if status != Status::Passed && out.status != Status::Interrupted {
+            out.status = status;
+        }
+        if stopped {
+            halted = true;
+            break;
+        }
+    }
+    ctx.iteration = outer;
+    if out.status.failed() {
+        out.error = (out.iterations.iter().rev()).find_map(|i| StepResult::first_error(&i.steps));
+    }
+    Ok(out.status.failed() && !halted)
+}
+
+fn bounds(ctx: &Ctx<'_>, repeat: &RepeatPlan) -> Result<Bounds, RenderError> {
+    let times = match &repeat.times {
+        None => None,
+        Some(Resolved::Fixed(n)) => Some(*n),
+        Some(Resolved::Template(t)) => {
+            let value = ctx.render(&ValuePlan::Template(t.clone()))?;
+            let n = match &value {
+                serde_json::Value::String(s) => s.trim().parse::<u64>().ok(),
+                other => other.as_u64(),
+            };
+            let n = n.ok_or_else(|| RenderError::NotACount {
+                template: t.source.clone(),
+                value: value.clone(),
+            })?;
+            Some(count_within_limit(n).map_err(|message| RenderError::Count {
+                template: t.source.clone(),
+                message,
+            })?)
+        }
+    };
+    let span = repeat.for_.as_ref().map(|d| ctx.duration(d)).transpose()?;
+    let every = repeat.every.as_ref().map(|d| ctx.duration(d)).transpose()?;
+    if every.is_some_and(|e| e.is_zero()) {
+        return Err(RenderError::ZeroEvery);
+    }
+    Ok(Bounds { times, span, every })
+}

@@ -1,0 +1,86 @@
+//! What every client of a scenario shares: the plan, the values every template sees, the
+//! barriers, the database pools, the event channel.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use minijinja::Value as Jinja;
+use minijinja::value::Serde;
+use serde_json::{Map, Value};
+use tokio::sync::mpsc::UnboundedSender;
+use tokio_util::sync::CancellationToken;
+
+use super::barriers::Barriers;
+use super::databases::Databases;
+use super::event::Event;
+use crate::plan::Plan;
+
+/// Run-wide facts, shared by every client of a scenario.
+pub struct Shared {
+    /// The compiled scenario.
+    pub plan: Arc<Plan>,
+    /// The scenario's name, for events.
+    pub scenario: Arc<str>,
+    /// `vars`, `env` and `run`, converted once.
+    pub(super) globals: [(&'static str, Jinja); 3],
+    /// Where events go.
+    pub events: UnboundedSender<Event>,
+    /// Cancelled on Ctrl-C.
+    pub cancel: CancellationToken,
+    /// The scenario's barriers.
+    pub barriers: Barriers,
+    /// The scenario's database pools.
+    pub databases: Databases,
+    /// When the scenario started.
+    pub started: tokio::time::Instant,
+    /// What `before:` saved, which every client and `after:` starts with.
+    before: std::sync::OnceLock<Map<String, Value>>,
+    /// Every step name of the plan with a count of 0: `counts.X` is 0, not undefined, until X
+    /// first succeeds, whichever group X is in.
+    pub(super) zero_counts: BTreeMap<String, u64>,
+}
+
+impl Shared {
+    /// Run-wide facts for one scenario.
+    pub fn new(
+        plan: Arc<Plan>,
+        env: &BTreeMap<String, String>,
+        run: &Value,
+        events: UnboundedSender<Event>,
+        cancel: CancellationToken,
+    ) -> Self {
+        let globals = [
+            ("vars", Jinja::from(Serde(&plan.vars))),
+            ("env", Jinja::from(Serde(env))),
+            ("run", Jinja::from(Serde(run))),
+        ];
+        Self {
+            scenario: plan.name.as_str().into(),
+            barriers: Barriers::new(&plan.barriers),
+            databases: Databases::default(),
+            globals,
+            events,
+            cancel,
+            started: tokio::time::Instant::now(),
+            before: std::sync::OnceLock::new(),
+            zero_counts: crate::plan::zero_counts(plan.steps()),
+            plan,
+        }
+    }
+
+    /// What `before:` saved (nothing until it has run).
+    pub fn before_saved(&self) -> &Map<String, Value> {
+        static NOTHING: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
+        self.before.get().unwrap_or_else(|| NOTHING.get_or_init(Map::new))
+    }
+
+    /// Keeps what `before:` saved for the clients and `after:`.
+    pub fn set_before_saved(&self, saved: Map<String, Value>) {
+        let _ = self.before.set(saved);
+    }
+
+    /// Sends an event; a reporter that has gone away is not an error.
+    pub fn emit(&self, event: Event) {
+        let _ = self.events.send(event);
+    }
+}
