@@ -1,7 +1,8 @@
 //! `runner`: declarative YAML scenarios for MCP servers, HTTP services and their databases.
 //!
 //! The pipeline: [`load`] reads files into [`spec::Scenario`]s, [`compile`] turns each into an
-//! immutable [`plan::Plan`], and the executor runs a plan; [`report`] shows what happened.
+//! immutable [`plan::Plan`], and the executor runs a plan; [`report`] shows what happened. A
+//! [`suite`] runs the plans of one run and writes each one's results.
 
 // Diagnostics are the error type of loading and compiling: a cold path, returned once per file,
 // so their size (a message, a help, a position) is not worth boxing.
@@ -31,3 +32,4 @@ pub mod report;
 pub mod source;
 pub mod spec;
 mod suggest;
+pub mod suite;
