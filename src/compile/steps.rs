@@ -83,12 +83,12 @@ impl Compiler<'_> {
 
     /// `expect`, `save` and `retry` need a result to look at; `retry` needs `expect`.
     fn check_result_keys(&mut self, step: &Step) {
-        let kind = step.kind.value.key();
+        let kind = step.kind.value.kind();
         if let (Some(timeout), StepKind::Repeat { .. } | StepKind::Group { .. }) = (&step.timeout, &step.kind.value) {
             self.error(timeout.0.at, format!("`timeout` does not go on a `{kind}` step"))
                 .help("put `timeout` on the steps inside (a `repeat` ends by its `times` and `for`)");
         }
-        if !has_result(&step.kind.value) {
+        if !kind.row().has_result {
             let keys = [
                 step.expect.as_ref().map(|e| ("expect", e.at)),
                 step.save.iter().next().map(|(k, _)| ("save", k.at)),
@@ -126,7 +126,7 @@ impl Compiler<'_> {
     fn action(&mut self, step: &Step, scope: &mut Scope, owner: Option<&Owner>) -> Action {
         let at = step.kind.at;
         let named = step.connection.as_ref();
-        let key = step.kind.value.key();
+        let key = step.kind.value.kind().key();
         let mcp = |c: &mut Self| c.resolve_connection(named, "mcp", key, at).unwrap_or_default();
         let session_id = step.session_id.as_ref().map(|s| self.text(s, scope));
         match &step.kind.value {
@@ -298,20 +298,6 @@ impl Compiler<'_> {
             params: params.iter().map(|p| self.value(p, scope)).collect(),
         }
     }
-}
-
-/// True for the steps that send something and get a result back.
-fn has_result(kind: &StepKind) -> bool {
-    matches!(
-        kind,
-        StepKind::Initialize(_)
-            | StepKind::Call { .. }
-            | StepKind::Request { .. }
-            | StepKind::Notify { .. }
-            | StepKind::Close
-            | StepKind::Http(_)
-            | StepKind::Sql { .. }
-    )
 }
 
 /// True when SQL text holds a template expression that names something (`{{ session_id }}`),
