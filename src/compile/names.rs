@@ -30,7 +30,7 @@ pub fn step_name(step: &Step) -> String {
         StepKind::Wait(d) => format!("wait {}", d.0.value),
         StepKind::Barrier(name) => format!("barrier {}", name.value),
         StepKind::Group { name, .. } => name.value.clone(),
-        other => other.key().to_string(),
+        other => other.kind().key().to_string(),
     }
 }
 

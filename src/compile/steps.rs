@@ -96,12 +96,12 @@ impl Compiler<'_> {
 
     /// `expect`, `save` and `retry` need a result to look at; `retry` needs `expect`.
     fn check_result_keys(&mut self, step: &Step) {
-        let kind = step.kind.value.key();
-        if let (Some(timeout), StepKind::Repeat { .. } | StepKind::Group { .. }) = (&step.timeout, &step.kind.value) {
+        let kind = step.kind.value.kind();
+        if let Some(timeout) = step.timeout.as_ref().filter(|_| kind.nests()) {
             self.error(timeout.0.at, format!("`timeout` does not go on a `{kind}` step"))
                 .help("put `timeout` on the steps inside (a `repeat` ends by its `times` and `for`)");
         }
-        if !has_result(&step.kind.value) {
+        if !kind.row().has_result {
             let keys = [
                 step.expect.as_ref().map(|e| ("expect", e.at)),
                 step.save.iter().next().map(|(k, _)| ("save", k.at)),
@@ -139,7 +139,7 @@ impl Compiler<'_> {
     fn action(&mut self, step: &Step, scope: &mut Scope, owner: Option<&Owner>) -> Option<Action> {
         let at = step.kind.at;
         let named = step.connection.as_ref();
-        let key = step.kind.value.key();
+        let key = step.kind.value.kind().key();
         let session_id = step.session_id.as_ref().map(|s| self.text(s, scope));
         Some(match &step.kind.value {
             StepKind::Initialize(init) => {
@@ -356,20 +356,6 @@ impl Compiler<'_> {
             params,
         })
     }
-}
-
-/// True for the steps that send something and get a result back.
-fn has_result(kind: &StepKind) -> bool {
-    matches!(
-        kind,
-        StepKind::Initialize(_)
-            | StepKind::Call { .. }
-            | StepKind::Request { .. }
-            | StepKind::Notify { .. }
-            | StepKind::Close
-            | StepKind::Http(_)
-            | StepKind::Sql { .. }
-    )
 }
 
 /// True when SQL text holds a template expression that names something (`{{ session_id }}`),

@@ -11,6 +11,8 @@ mod scalars;
 mod scenario;
 mod spanned;
 mod step;
+mod step_key;
+mod step_read;
 mod step_schema;
 
 pub use assertion::{Assertion, AssertionKind, OPERATORS, Operator};
@@ -22,7 +24,7 @@ pub use node::Node;
 pub use scalars::{Count, DurationText, Name, Text};
 pub use scenario::{ClientGroup, LabSettings, Scenario};
 pub use spanned::Spanned;
-pub use step::{COMMON_KEYS, HttpStep, InitializeStep, KIND_KEYS, Repeat, Retry, Step, StepKind};
+pub use step::{HttpStep, InitializeStep, Repeat, Retry, Step, StepKind};
 
 /// The JSON Schema (draft 2020-12) of a scenario file, as `runner schema` prints it.
 pub fn json_schema() -> serde_json::Value {
