@@ -9,7 +9,6 @@ use serde_json::Value;
 /// Who did something: a scenario, a client group (`before`/`after` for the phases) and an instance.
 #[derive(Debug, Clone, Serialize)]
 pub struct Actor {
-    /// The scenario's name.
     pub scenario: Arc<str>,
     /// The client group, or `before` / `after`.
     pub group: Arc<str>,
@@ -22,34 +21,18 @@ pub struct Actor {
 pub enum Event {
     /// A scenario begins; its groups with their instance counts.
     ScenarioStarted {
-        /// The scenario's name.
         scenario: Arc<str>,
         /// Each group and its count.
         groups: Vec<(Arc<str>, u64)>,
     },
     /// A step begins.
-    StepStarted {
-        /// Who.
-        actor: Actor,
-        /// The step's name.
-        step: Arc<str>,
-    },
+    StepStarted { actor: Actor, step: Arc<str> },
     /// A request went out and its answer (or failure) came back.
     Exchange(Box<Exchange>),
     /// A client instance ended.
-    ClientFinished {
-        /// Who.
-        actor: Actor,
-        /// True when it passed.
-        passed: bool,
-    },
+    ClientFinished { actor: Actor, passed: bool },
     /// A scenario ended.
-    ScenarioFinished {
-        /// The scenario's name.
-        scenario: Arc<str>,
-        /// True when it passed.
-        passed: bool,
-    },
+    ScenarioFinished { scenario: Arc<str>, passed: bool },
 }
 
 /// One request and its answer, for `transcript.jsonl`. Header values named in `masked` and any
@@ -59,7 +42,6 @@ pub struct Exchange {
     /// Who sent it.
     #[serde(flatten)]
     pub actor: Actor,
-    /// The step's name.
     pub step: Arc<str>,
     /// When it was sent.
     pub sent_at: DateTime<Utc>,

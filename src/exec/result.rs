@@ -93,7 +93,6 @@ pub struct Latency {
 pub struct ClientResult {
     /// 1-based id within the group.
     pub client_id: u64,
-    /// The group's name.
     pub group: String,
     /// 0-based position among every instance of the scenario.
     pub index: u64,
@@ -210,6 +209,5 @@ pub struct Iteration {
     pub elapsed_ms: f64,
     /// How it ended.
     pub status: Status,
-    /// Its steps.
     pub steps: Vec<StepResult>,
 }

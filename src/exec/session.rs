@@ -52,7 +52,6 @@ pub struct Connection {
 /// Every MCP connection of a client, and the session history.
 #[derive(Default)]
 pub struct Sessions {
-    /// By connection name.
     pub by_connection: BTreeMap<Arc<str>, Connection>,
     /// The session of the most recent `initialize`, on any connection. It keeps naming that
     /// session after `close` or `forget`, so later steps can look up what became of it.
