@@ -25,6 +25,8 @@ pub mod kind;
 pub mod lab;
 pub mod load;
 pub mod mask;
+pub mod mcp_options;
+pub mod operator;
 pub mod plan;
 pub mod proto;
 pub mod report;

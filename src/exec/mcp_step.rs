@@ -6,9 +6,9 @@ use serde_json::{Value, json};
 use super::event::{Event, Exchange};
 use super::session::{Connection, Handshake, Opened};
 use super::step::{Miss, Runner};
+use crate::plan::OnExpired;
 use crate::plan::{Action, ClientInfoPlan, ConnectionKind, McpConnectionPlan, StepPlan, ValuePlan};
 use crate::proto::mcp::{Answer, McpClient, Settings};
-use crate::spec::OnExpired;
 
 /// What an MCP step sends.
 enum Message {

@@ -281,7 +281,7 @@ impl Runner<'_> {
                 match assert::predicate(that, &self.shared.plan.templates, &ctx) {
                     Ok(true) => Ok(None),
                     Ok(false) => Err(Miss::Failed(format!("`{}` is false", that.source))),
-                    Err(e) => Err(Miss::Failed(e)),
+                    Err(e) => Err(Miss::Failed(e.to_string())),
                 }
             }
             Action::Barrier { barrier } => {
