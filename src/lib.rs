@@ -3,9 +3,6 @@
 //! The pipeline: [`load`] reads files into [`spec::Scenario`]s, [`compile`] turns each into an
 //! immutable [`plan::Plan`], and the executor runs a plan; [`report`] shows what happened.
 
-// Diagnostics are the error type of loading and compiling: a cold path, returned once per file,
-// so their size (a message, a help, a position) is not worth boxing.
-#![allow(clippy::result_large_err)]
 // Every line the runner prints goes through `report::console`, which masks secrets and escapes
 // terminal controls; a stray `println!` would bypass both.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
