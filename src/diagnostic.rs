@@ -9,6 +9,10 @@ use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet}
 use crate::source::{Pos, Source};
 
 /// One problem in a scenario file, pointing at `file:line:col`.
+///
+/// The label and the help are `Box<str>`, not `String`: they never grow, and the capacity they
+/// do without keeps a `Diagnostic` under clippy's `result_large_err` size, so that loading can
+/// return one in a `Result` as it is.
 #[derive(Debug, Clone)]
 pub struct Diagnostic {
     /// What is wrong, in one line.
@@ -22,9 +26,9 @@ pub struct Diagnostic {
     /// How many bytes from `at` the marker covers (at least one character is marked).
     pub width: usize,
     /// A note under the marker.
-    pub label: Option<String>,
+    pub label: Option<Box<str>>,
     /// A hint how to fix it ("did you mean ...").
-    pub help: Option<String>,
+    pub help: Option<Box<str>>,
 }
 
 impl Diagnostic {
@@ -62,22 +66,22 @@ impl Diagnostic {
 
     /// Adds a note under the marker.
     pub fn label(mut self, label: impl Into<String>) -> Self {
-        self.label = Some(label.into());
+        self.label = Some(label.into().into_boxed_str());
         self
     }
 
     /// Adds a hint.
     pub fn help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
+        self.help = Some(help.into().into_boxed_str());
         self
     }
 
     /// Adds a hint when there is one.
-    pub fn maybe_help(mut self, help: Option<String>) -> Self {
-        if help.is_some() {
-            self.help = help;
+    pub fn maybe_help(self, help: Option<String>) -> Self {
+        match help {
+            Some(help) => self.help(help),
+            None => self,
         }
-        self
     }
 
     /// The file path for display.
@@ -95,7 +99,7 @@ impl Diagnostic {
                 window = LineWindow::around(&file.text, at, self.width);
                 let mut annotation = AnnotationKind::Primary.span(window.marked.clone());
                 if let Some(label) = &self.label {
-                    annotation = annotation.label(label.as_str());
+                    annotation = annotation.label(&**label);
                 }
                 group = group.element(
                     Snippet::source(window.text)
@@ -109,7 +113,7 @@ impl Diagnostic {
         }
         let mut report = vec![group];
         if let Some(help) = &self.help {
-            report.push(Group::with_title(Level::HELP.secondary_title(help.as_str())));
+            report.push(Group::with_title(Level::HELP.secondary_title(&**help)));
         }
         Renderer::plain().render(&report)
     }

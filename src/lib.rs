@@ -4,9 +4,6 @@
 //! immutable [`plan::Plan`], and the executor runs a plan; [`report`] shows what happened. A
 //! [`suite`] runs the plans of one run and writes each one's results.
 
-// Diagnostics are the error type of loading and compiling: a cold path, returned once per file,
-// so their size (a message, a help, a position) is not worth boxing.
-#![allow(clippy::result_large_err)]
 // Every line the runner prints goes through `report::console`, which masks secrets and escapes
 // terminal controls; a stray `println!` would bypass both.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
@@ -26,6 +23,8 @@ pub mod kind;
 pub mod lab;
 pub mod load;
 pub mod mask;
+pub mod mcp_options;
+pub mod operator;
 pub mod plan;
 pub mod proto;
 pub mod report;

@@ -4,6 +4,7 @@
 //! Everything here is a pure function of a compiled plan item, a step's result document and the
 //! template context: no I/O, no state, and no panics on any input.
 
+mod error;
 mod operators;
 mod select;
 mod values;
@@ -14,10 +15,10 @@ mod tests;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::plan::{AssertionPlan, Check, JsonPath, Save, SaveFrom, Template, TemplateEngine, ValuePlan};
+use crate::plan::{AssertionPlan, Check, JsonPath, Operator, Save, SaveFrom, Template, TemplateEngine, ValuePlan};
 use crate::source::Pos;
-use crate::spec::Operator;
 
+pub use error::AssertError;
 pub use select::select;
 
 use values::{one_line, short, template_error};
@@ -106,22 +107,26 @@ fn seen(
     seen
 }
 
-/// The value a `save` entry captures, or why it could not (e.g. "`$.x` selects nothing in the
-/// result").
-pub fn capture(save: &Save, result: &Value, engine: &TemplateEngine, ctx: &minijinja::Value) -> Result<Value, String> {
+/// The value a `save` entry captures, or why it could not.
+pub fn capture(
+    save: &Save,
+    result: &Value,
+    engine: &TemplateEngine,
+    ctx: &minijinja::Value,
+) -> Result<Value, AssertError> {
     match &save.from {
-        SaveFrom::Path(path) => {
-            select(path, result).ok_or_else(|| format!("`{}` selects nothing in the result", one_line(&path.source)))
-        }
+        SaveFrom::Path(path) => select(path, result).ok_or_else(|| AssertError::NothingToSave {
+            path: path.source.clone(),
+        }),
         SaveFrom::Template(template) => render(template, engine, ctx),
     }
 }
 
-/// A `check:` step / `that:` predicate: true, false, or a render error message.
+/// A `check:` step / `that:` predicate: true, false, or why it does not render.
 ///
 /// True when the template renders to `true`, or to the text `true` or `True` (how a text
 /// template renders a boolean), surrounding whitespace ignored; false for any other value.
-pub fn predicate(template: &Template, engine: &TemplateEngine, ctx: &minijinja::Value) -> Result<bool, String> {
+pub fn predicate(template: &Template, engine: &TemplateEngine, ctx: &minijinja::Value) -> Result<bool, AssertError> {
     render(template, engine, ctx).map(|v| is_true(&v))
 }
 
@@ -133,11 +138,12 @@ fn is_true(v: &Value) -> bool {
     }
 }
 
-/// Renders a template, with a one-line error that names its source.
-fn render(template: &Template, engine: &TemplateEngine, ctx: &minijinja::Value) -> Result<Value, String> {
-    engine
-        .render(template, ctx)
-        .map_err(|e| format!("`{}` fails: {}", one_line(&template.source), template_error(&e)))
+/// Renders a template; its error names the template's source.
+fn render(template: &Template, engine: &TemplateEngine, ctx: &minijinja::Value) -> Result<Value, AssertError> {
+    engine.render(template, ctx).map_err(|error| AssertError::Render {
+        template: template.source.clone(),
+        reason: template_error(&error),
+    })
 }
 
 fn that_check(at: Pos, that: &Template, engine: &TemplateEngine, ctx: &minijinja::Value) -> AssertionResult {
@@ -158,7 +164,7 @@ fn that_check(at: Pos, that: &Template, engine: &TemplateEngine, ctx: &minijinja
             outcome.message = Some(format!("`{}` is {}, not true", one_line(&that.source), short(&value)));
             outcome.actual = Some(value);
         }
-        Err(message) => outcome.message = Some(message),
+        Err(error) => outcome.message = Some(error.to_string()),
     }
     outcome
 }

@@ -5,25 +5,27 @@ use std::cmp::Ordering;
 use regex::Regex;
 use serde_json::Value;
 
+use super::error::Unmet;
 use super::values::{is_integer, is_subset, json_eq, num_cmp, number_of, short, text_of};
 use crate::json::kind;
-use crate::spec::Operator;
+use crate::plan::Operator;
 
 /// The JSON types `type:` names.
 const JSON_TYPES: &[&str] = &["string", "number", "integer", "boolean", "object", "array", "null"];
 
 /// Checks one operator. `actual` is what the path selects (`None`: nothing); `regex` is the
-/// operand of a `matches`, compiled once, when it was a literal. `Err` is the failure, without
-/// the path.
-pub(super) fn apply(
+/// operand of a `matches`, compiled once, when it was a literal.
+pub(super) fn apply<'a>(
     op: Operator,
-    expected: &Value,
-    actual: Option<&Value>,
+    expected: &'a Value,
+    actual: Option<&'a Value>,
     regex: Option<&Regex>,
-) -> Result<(), String> {
+) -> Result<(), Unmet<'a>> {
     let actual = match (op, actual) {
         (Operator::Exists | Operator::Absent, _) => return presence(op, expected, actual),
-        (_, None) => return Err(format!("expected {}, selects nothing", wanted(op, expected))),
+        (_, None) => {
+            return Err(Unmet::NothingSelected { op, expected });
+        }
         (_, Some(actual)) => actual,
     };
     let holds = match op {
@@ -48,15 +50,15 @@ pub(super) fn apply(
 }
 
 /// `exists` and `absent`.
-fn presence(op: Operator, expected: &Value, actual: Option<&Value>) -> Result<(), String> {
+fn presence<'a>(op: Operator, expected: &'a Value, actual: Option<&'a Value>) -> Result<(), Unmet<'a>> {
     let Value::Bool(flag) = expected else {
         return Err(operand_error(op, "`true` or `false`", expected));
     };
     let present = if op == Operator::Exists { *flag } else { !*flag };
     match (present, actual) {
         (true, Some(_)) | (false, None) => Ok(()),
-        (true, None) => Err("selects nothing".into()),
-        (false, Some(found)) => Err(format!("expected nothing, found {}", short(found))),
+        (true, None) => Err(Unmet::Missing),
+        (false, Some(found)) => Err(Unmet::Present { found }),
     }
 }
 
@@ -73,15 +75,17 @@ fn contains(actual: &Value, expected: &Value) -> bool {
 }
 
 /// `matches`: a string against a regular expression, found anywhere in it.
-fn matches(expected: &Value, actual: &Value, regex: Option<&Regex>) -> Result<(), String> {
+fn matches<'a>(expected: &'a Value, actual: &'a Value, regex: Option<&Regex>) -> Result<(), Unmet<'a>> {
     let compiled;
     let regex = match (regex, expected) {
         (Some(regex), _) => regex,
         (None, Value::String(pattern)) => {
             compiled = Regex::new(pattern).map_err(|e| {
                 let reason = e.to_string();
-                let last = reason.lines().last().unwrap_or("invalid").trim().to_string();
-                format!("{} is not a valid regular expression: {last}", short(expected))
+                Unmet::BadRegex {
+                    pattern: expected,
+                    reason: reason.lines().last().unwrap_or("invalid").trim().to_string(),
+                }
             })?;
             &compiled
         }
@@ -96,27 +100,27 @@ fn matches(expected: &Value, actual: &Value, regex: Option<&Regex>) -> Result<()
     match actual {
         Value::String(text) if regex.is_match(text) => Ok(()),
         Value::String(_) => Err(mismatch(Operator::Matches, expected, actual)),
-        other => Err(format!(
-            "expected {}, found {} ({}, not a string)",
-            wanted(Operator::Matches, expected),
-            short(other),
-            kind(other)
-        )),
+        other => Err(Unmet::WrongType {
+            op: Operator::Matches,
+            expected,
+            found: other,
+            needs: "a string",
+        }),
     }
 }
 
 /// `gt`, `gte`, `lt`, `lte`: numbers only.
-fn compare(op: Operator, expected: &Value, actual: &Value) -> Result<(), String> {
+fn compare<'a>(op: Operator, expected: &'a Value, actual: &'a Value) -> Result<(), Unmet<'a>> {
     let Some(bound) = number_of(expected) else {
         return Err(operand_error(op, "a number", expected));
     };
     let Value::Number(n) = actual else {
-        return Err(format!(
-            "expected {}, found {} ({}, not a number)",
-            wanted(op, expected),
-            short(actual),
-            kind(actual)
-        ));
+        return Err(Unmet::WrongType {
+            op,
+            expected,
+            found: actual,
+            needs: "a number",
+        });
     };
     let ordering = num_cmp(n, &bound);
     let holds = match op {
@@ -133,7 +137,7 @@ fn compare(op: Operator, expected: &Value, actual: &Value) -> Result<(), String>
 }
 
 /// `length`: characters of a string, items of a list, keys of a map.
-fn length(expected: &Value, actual: &Value) -> Result<(), String> {
+fn length<'a>(expected: &'a Value, actual: &'a Value) -> Result<(), Unmet<'a>> {
     let want = number_of(expected).filter(is_integer).and_then(|n| {
         n.as_u64()
             .or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64))
@@ -150,32 +154,32 @@ fn length(expected: &Value, actual: &Value) -> Result<(), String> {
         Value::Array(items) => items.len(),
         Value::Object(map) => map.len(),
         other => {
-            return Err(format!(
-                "expected length {want}, found {} ({}, which has no length)",
-                short(other),
-                kind(other)
-            ));
+            return Err(Unmet::NoLength { want, found: other });
         }
     };
     if u64::try_from(have).is_ok_and(|have| have == want) {
         Ok(())
     } else {
-        Err(format!(
-            "expected length {want}, found length {have}: {}",
-            short(actual)
-        ))
+        Err(Unmet::Length {
+            want,
+            have,
+            found: actual,
+        })
     }
 }
 
 /// `type`: the JSON type, where `integer` is a number with no fractional part.
-fn type_is(expected: &Value, actual: &Value) -> Result<(), String> {
-    let name = match expected {
-        Value::String(name) if JSON_TYPES.contains(&name.as_str()) => name.as_str(),
-        other => {
+fn type_is<'a>(expected: &'a Value, actual: &'a Value) -> Result<(), Unmet<'a>> {
+    let name = match expected
+        .as_str()
+        .and_then(|name| JSON_TYPES.iter().find(|t| **t == name))
+    {
+        Some(name) => *name,
+        None => {
             return Err(operand_error(
                 Operator::Type,
                 &format!("one of {}", JSON_TYPES.join(", ")),
-                other,
+                expected,
             ));
         }
     };
@@ -192,11 +196,15 @@ fn type_is(expected: &Value, actual: &Value) -> Result<(), String> {
     if holds {
         return Ok(());
     }
-    let found = match actual {
+    let found_type = match actual {
         Value::Number(n) if !is_integer(n) => "a number with a fraction",
         other => kind(other),
     };
-    Err(format!("expected type {name}, found {} ({found})", short(actual)))
+    Err(Unmet::Type {
+        name,
+        found: actual,
+        found_type,
+    })
 }
 
 /// What an operator wanted, as a phrase: `200`, `one of [1,2]`, `a number > 3`.
@@ -219,25 +227,20 @@ pub(super) fn wanted(op: Operator, expected: &Value) -> String {
 }
 
 /// `expected X, found Y`, with the JSON types named when the two look alike (`"200"` and `200`).
-fn mismatch(op: Operator, expected: &Value, actual: &Value) -> String {
-    let alike = op == Operator::Equals && kind(expected) != kind(actual) && text_of(expected) == text_of(actual);
+fn mismatch<'a>(op: Operator, expected: &'a Value, found: &'a Value) -> Unmet<'a> {
+    let alike = op == Operator::Equals && kind(expected) != kind(found) && text_of(expected) == text_of(found);
     if alike {
-        return format!(
-            "expected {} ({}), found {} ({})",
-            short(expected),
-            kind(expected),
-            short(actual),
-            kind(actual)
-        );
+        Unmet::LookAlike { expected, found }
+    } else {
+        Unmet::Differs { op, expected, found }
     }
-    format!("expected {}, found {}", wanted(op, expected), short(actual))
 }
 
 /// An operand of the wrong kind (a template rendered to something the operator cannot use).
-fn operand_error(op: Operator, wants: &str, found: &Value) -> String {
-    format!(
-        "`{}` takes {wants}, but the expected value is {}",
-        op.key(),
-        short(found)
-    )
+fn operand_error<'a>(op: Operator, wants: &str, expected: &'a Value) -> Unmet<'a> {
+    Unmet::Operand {
+        op,
+        wants: wants.to_string(),
+        expected,
+    }
 }

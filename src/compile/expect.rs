@@ -3,8 +3,9 @@
 use super::Compiler;
 use super::scope::Scope;
 use super::templates::is_template;
+use crate::operator::Operator;
 use crate::plan::{AssertionPlan, Check, JsonPath, Save, SaveFrom, ValuePlan};
-use crate::spec::{Assertion, AssertionKind, Entries, Node, Operator, Spanned, Text};
+use crate::spec::{Assertion, AssertionKind, Entries, Node, Spanned, Text};
 use crate::suggest;
 
 /// The names `type:` accepts.

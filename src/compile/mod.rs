@@ -170,22 +170,22 @@ impl Reported<'_> {
 
     /// Adds a note under the marker.
     fn label(self, label: impl Into<String>) -> Self {
-        self.0.label = Some(label.into());
+        self.0.label = Some(label.into().into_boxed_str());
         self
     }
 
     /// Adds a hint.
     fn help(self, help: impl Into<String>) -> Self {
-        self.0.help = Some(help.into());
+        self.0.help = Some(help.into().into_boxed_str());
         self
     }
 
     /// Adds a hint when there is one.
     fn maybe_help(self, help: Option<String>) -> Self {
-        if help.is_some() {
-            self.0.help = help;
+        match help {
+            Some(help) => self.help(help),
+            None => self,
         }
-        self
     }
 }
 

@@ -38,6 +38,9 @@ pub enum StepError {
     Assertion { text: String, place: String },
     #[error("save `{name}`: {reason}")]
     Save { name: String, reason: String },
+    /// A client's connection pool could not be made (TLS setup).
+    #[error(transparent)]
+    Unsent(#[from] http::Unsent),
     #[error(transparent)]
     Http(#[from] http::Failure),
     #[error(transparent)]

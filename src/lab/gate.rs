@@ -17,7 +17,8 @@
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::header::ToStrError;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -25,11 +26,9 @@ use super::LabState;
 use super::body;
 use super::sessions::InFlight;
 
-/// The middleware.
 pub async fn gate(State(lab): State<Arc<LabState>>, request: Request, next: Next) -> Response {
-    let session = match session_id(request.headers()) {
-        Ok(session) => session,
-        Err(refusal) => return refusal,
+    let Ok(session) = session_id(request.headers()) else {
+        return not_visible_ascii();
     };
     match (request.method(), session) {
         // rmcp answers 202 to a DELETE of any id; the spec wants 404 for one that is not a
@@ -90,23 +89,22 @@ async fn post(lab: &Arc<LabState>, session: Option<String>, request: Request, ne
     response
 }
 
-/// The `Mcp-Session-Id` a request carries. One that is not visible ASCII is no id the lab gave
-/// (the spec allows only 0x21–0x7E), so it gets 404, saying why.
-fn session_id(headers: &HeaderMap) -> Result<Option<String>, Response> {
-    match headers.get("mcp-session-id").map(|v| v.to_str()) {
-        None => Ok(None),
-        Some(Ok(id)) => Ok(Some(id.to_string())),
-        Some(Err(_)) => Err((
-            StatusCode::NOT_FOUND,
-            "Not Found: Session not found (session ids are visible ASCII, and this Mcp-Session-Id is not)",
-        )
-            .into_response()),
-    }
+/// The `Mcp-Session-Id` a request carries; `Err` when it is not visible ASCII.
+fn session_id(headers: &HeaderMap) -> Result<Option<String>, ToStrError> {
+    let id = headers.get("mcp-session-id").map(HeaderValue::to_str).transpose()?;
+    Ok(id.map(str::to_string))
 }
 
 /// What rmcp answers for an unknown session.
 fn not_found() -> Response {
     (StatusCode::NOT_FOUND, "Not Found: Session not found").into_response()
+}
+
+/// An `Mcp-Session-Id` that is not visible ASCII is no id the lab gave (the spec allows only
+/// 0x21–0x7E), so it gets 404, saying why.
+fn not_visible_ascii() -> Response {
+    let message = "Not Found: Session not found (session ids are visible ASCII, and this Mcp-Session-Id is not)";
+    (StatusCode::NOT_FOUND, message).into_response()
 }
 
 /// 503 with a JSON-RPC error, as a server at its session limit would answer.

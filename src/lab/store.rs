@@ -22,7 +22,7 @@ use chrono::{DateTime, Datelike, SecondsFormat, TimeDelta, Utc};
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use crate::proto::sql::{Answer, Database, Durability, Options, SqlError, Target};
+use crate::proto::sql::{Database, Durability, Options, Rows, SqlError, Target};
 
 /// Every statement's deadline, from waiting for a connection to the last row.
 const DEADLINE: Duration = Duration::from_secs(10);
@@ -557,7 +557,7 @@ impl Store {
         Ok(Some((session, requests)))
     }
 
-    async fn run(&self, during: &'static str, sql: &str, params: &[Value]) -> Result<Answer, StoreError> {
+    async fn run(&self, during: &'static str, sql: &str, params: &[Value]) -> Result<Rows, StoreError> {
         self.database
             .query(sql, params, DEADLINE)
             .await
@@ -633,10 +633,10 @@ fn session_row(row: &Map<String, Value>) -> Result<SessionRow, StoreError> {
         row,
     };
     Ok(SessionRow {
-        session_id: r.required("session_id", text)?,
-        client_name: r.optional("client_name", text)?,
-        client_version: r.optional("client_version", text)?,
-        protocol_version: r.optional("protocol_version", text)?,
+        session_id: r.required("session_id", string)?,
+        client_name: r.optional("client_name", string)?,
+        client_version: r.optional("client_version", string)?,
+        protocol_version: r.optional("protocol_version", string)?,
         connected_at: r.required("connected_at", time)?,
         last_activity: r.required("last_activity", time)?,
         request_count: r.required("request_count", integer)?,
@@ -653,9 +653,9 @@ fn request_row(row: &Map<String, Value>) -> Result<RequestRow, StoreError> {
         row,
     };
     Ok(RequestRow {
-        session_id: r.required("session_id", text)?,
-        method: r.required("method", text)?,
-        tool_name: r.optional("tool_name", text)?,
+        session_id: r.required("session_id", string)?,
+        method: r.required("method", string)?,
+        tool_name: r.optional("tool_name", string)?,
         at: r.required("at", time)?,
         duration_ms: r.required("duration_ms", real)?,
         outcome: r.required("outcome", word)?,
@@ -694,7 +694,7 @@ impl Columns<'_> {
     }
 }
 
-fn text(value: &Value) -> Result<String, String> {
+fn string(value: &Value) -> Result<String, String> {
     value.as_str().map(str::to_owned).ok_or_else(|| "text".into())
 }
 

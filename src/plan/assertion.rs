@@ -4,15 +4,14 @@ use jsonpath_rust::parser::model::JpQuery;
 use serde::{Serialize, Serializer};
 
 use super::{Template, ValuePlan};
+use crate::operator::Operator;
 use crate::source::Pos;
-use crate::spec::Operator;
 
 /// A JSONPath, parsed once.
 #[derive(Debug, Clone)]
 pub struct JsonPath {
     /// The path as written.
     pub source: String,
-    /// The parsed query.
     pub query: JpQuery,
 }
 
@@ -30,7 +29,6 @@ pub enum AssertionPlan {
     Path {
         /// Where the assertion stands in the file.
         at: Pos,
-        /// The path.
         path: JsonPath,
         /// The operators with their expected values.
         checks: Vec<Check>,
@@ -42,7 +40,6 @@ pub enum AssertionPlan {
     That {
         /// Where the assertion stands in the file.
         at: Pos,
-        /// The predicate.
         that: Template,
     },
 }
@@ -50,9 +47,7 @@ pub enum AssertionPlan {
 /// One operator and its expected value.
 #[derive(Debug, Clone, Serialize)]
 pub struct Check {
-    /// The operator.
     pub op: Operator,
-    /// The expected value.
     pub expected: ValuePlan,
     /// The regular expression of a `matches` whose operand is a literal string, compiled once;
     /// `None` for other operators and for a templated pattern (compiled when it renders).

@@ -7,7 +7,7 @@ use serde::{Serialize, Serializer};
 
 use super::ValuePlan;
 use super::humantime_serde_compat;
-use crate::spec::{OnExpired, ProtocolVersion};
+use crate::mcp_options::{OnExpired, ProtocolVersion};
 
 /// A named endpoint.
 #[derive(Debug, Clone, Serialize)]
@@ -81,7 +81,6 @@ pub const MAX_ANSWER: u64 = 16 * 1024 * 1024;
 /// An MCP server over Streamable HTTP.
 #[derive(Debug, Clone, Serialize)]
 pub struct McpConnectionPlan {
-    /// The endpoint.
     pub url: ValuePlan,
     /// The version sent in `initialize`.
     pub protocol_version: ProtocolVersion,

@@ -28,14 +28,16 @@ pub use step::{Action, Body, RepeatPlan, RetryPlan, StepPlan, zero_counts};
 pub use template::{Template, TemplateEngine};
 pub use value::{DurationPlan, MAX_COUNT, Resolved, ValuePlan, count_within_limit};
 
+// The word lists the plan shares with the language, so that its readers need not import `spec`.
+pub use crate::mcp_options::{OnExpired, ProtocolVersion};
+pub use crate::operator::Operator;
+
 /// One compiled scenario.
 #[derive(Debug, Serialize)]
 pub struct Plan {
-    /// The scenario's name.
     pub name: String,
     /// What it proves.
     pub description: Option<String>,
-    /// Its labels.
     pub tags: Vec<String>,
     /// The file it came from.
     pub path: PathBuf,
@@ -103,7 +105,6 @@ pub struct GroupPlan {
 /// A barrier and the groups that meet at it.
 #[derive(Debug, Clone, Serialize)]
 pub struct BarrierPlan {
-    /// The barrier's name.
     pub name: String,
     /// Each group that names it, with its instance count.
     pub groups: Vec<(String, u64)>,

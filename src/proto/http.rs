@@ -10,22 +10,19 @@ use crate::duration_text::format_duration;
 /// A request ready to send.
 #[derive(Debug, Clone)]
 pub struct Request {
-    /// Upper-case method.
+    /// Upper-case.
     pub method: String,
     /// The full URL.
     pub url: String,
     /// Headers, in order.
     pub headers: Vec<(String, String)>,
-    /// Query parameters.
     pub query: Vec<(String, String)>,
-    /// The body.
     pub body: Body,
 }
 
 /// A request body.
 #[derive(Debug, Clone)]
 pub enum Body {
-    /// None.
     Empty,
     /// JSON, sent with `Content-Type: application/json`.
     Json(Value),
@@ -33,44 +30,53 @@ pub enum Body {
     Text(String),
 }
 
-/// Why a request got no answer.
+/// Why a request was never sent. The same on both transports: an `mcp` connection's messages
+/// are HTTP requests too (its [`crate::proto::mcp::Failure`] holds this one).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum Failure {
+pub enum Unsent {
     /// Nobody listens, or the connection could not be made.
     #[error("cannot connect to {url}: {reason}")]
-    Connect {
-        /// The URL.
-        url: String,
-        /// The underlying reason.
-        reason: String,
-    },
+    Connect { url: String, reason: String },
+    /// The request could not be built (a bad URL, a bad header, no TLS setup).
+    #[error("cannot send the request: {0}")]
+    Invalid(String),
+}
+
+impl Unsent {
+    /// What a failed send of `url` was, when the request never went out.
+    pub fn of(url: &str, e: &reqwest::Error) -> Option<Unsent> {
+        if e.is_builder() {
+            Some(Unsent::Invalid(root_cause(e)))
+        } else if e.is_connect() {
+            Some(Unsent::Connect {
+                url: url.to_string(),
+                reason: root_cause(e),
+            })
+        } else {
+            None
+        }
+    }
+}
+
+/// Why a request got no answer. (An `mcp` connection's own texts for a late, cut or large
+/// answer do not name the URL, so only [`Unsent`] is shared.)
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Failure {
+    #[error(transparent)]
+    Unsent(#[from] Unsent),
     /// No complete answer within the deadline.
     #[error("no complete answer from {url} within {}", format_duration(*.after))]
-    Timeout {
-        /// The URL.
-        url: String,
-        /// The deadline.
-        after: Duration,
-    },
+    Timeout { url: String, after: Duration },
     /// The server closed the connection or sent a broken answer.
     #[error("the answer from {url} broke off: {reason}")]
-    Broken {
-        /// The URL.
-        url: String,
-        /// The underlying reason.
-        reason: String,
-    },
+    Broken { url: String, reason: String },
     /// The answer is larger than the connection's `max_answer`.
     #[error("the answer from {url} is larger than {} (`max_answer`)", ByteSize(*.limit))]
     TooLarge {
-        /// The URL.
         url: String,
         /// `max_answer`, bytes.
         limit: u64,
     },
-    /// The request could not be built (a bad URL, a bad header).
-    #[error("cannot send the request: {0}")]
-    Invalid(String),
 }
 
 /// Why a body could not be read whole.
@@ -86,14 +92,14 @@ pub enum BodyError {
 
 /// Builds the HTTP client of one client instance: its own connection pool, the run's shared TLS
 /// configuration.
-pub fn client(connect_timeout: Duration) -> Result<reqwest::Client, Failure> {
-    let tls = super::tls::client_config().map_err(|e| Failure::Invalid(format!("TLS setup: {e}")))?;
+pub fn client(connect_timeout: Duration) -> Result<reqwest::Client, Unsent> {
+    let tls = super::tls::client_config().map_err(|e| Unsent::Invalid(format!("TLS setup: {e}")))?;
     reqwest::Client::builder()
         .tls_backend_preconfigured(tls)
         .connect_timeout(connect_timeout)
         .pool_max_idle_per_host(1)
         .build()
-        .map_err(|e| Failure::Invalid(e.to_string()))
+        .map_err(|e| Unsent::Invalid(e.to_string()))
 }
 
 /// Sends a request and reads the whole answer, at most `max_answer` bytes, within `timeout`.
@@ -103,7 +109,7 @@ pub async fn send(
     timeout: Duration,
     max_answer: u64,
 ) -> Result<Value, Failure> {
-    let method = reqwest::Method::from_bytes(request.method.as_bytes()).map_err(|e| Failure::Invalid(e.to_string()))?;
+    let method = reqwest::Method::from_bytes(request.method.as_bytes()).map_err(|e| Unsent::Invalid(e.to_string()))?;
     let mut builder = client.request(method, &request.url).timeout(timeout);
     for (name, value) in &request.headers {
         builder = builder.header(name, value);
@@ -180,17 +186,18 @@ pub fn body(bytes: &[u8]) -> Value {
 }
 
 fn failure(url: &str, timeout: Duration, e: &reqwest::Error) -> Failure {
-    let url = url.to_string();
     if e.is_timeout() {
-        return Failure::Timeout { url, after: timeout };
+        return Failure::Timeout {
+            url: url.to_string(),
+            after: timeout,
+        };
     }
-    let reason = root_cause(e);
-    if e.is_connect() {
-        Failure::Connect { url, reason }
-    } else if e.is_builder() {
-        Failure::Invalid(reason)
-    } else {
-        Failure::Broken { url, reason }
+    match Unsent::of(url, e) {
+        Some(unsent) => unsent.into(),
+        None => Failure::Broken {
+            url: url.to_string(),
+            reason: root_cause(e),
+        },
     }
 }
 

@@ -121,7 +121,7 @@ fn cut(part: &mut Map<String, Value>, key: &str, limit: u64) {
             if serde_json::to_writer(&mut head, other).is_err() {
                 return;
             }
-            (head.text(), head.bytes)
+            (head.kept_text(), head.bytes)
         }
     };
     if bytes <= limit {
@@ -148,7 +148,7 @@ impl Head {
     }
 
     /// The kept bytes as text, without a character the limit cut in two.
-    fn text(&self) -> String {
+    fn kept_text(&self) -> String {
         match std::str::from_utf8(&self.kept) {
             Ok(text) => text.to_string(),
             Err(e) => String::from_utf8_lossy(&self.kept[..e.valid_up_to()]).into_owned(),

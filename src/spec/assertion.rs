@@ -6,6 +6,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 
 use super::{Node, Spanned, Text, located};
+use crate::operator::Operator;
 use crate::source::Pos;
 
 /// One assertion on a step's result.
@@ -32,65 +33,6 @@ pub enum AssertionKind {
     },
     /// A template expression that must be true.
     That(Text),
-}
-
-/// A comparison applied to the value a JSONPath selects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Operator {
-    /// Equal (numbers compare by value: `1` equals `1.0`).
-    Equals,
-    /// Not equal.
-    NotEquals,
-    /// The path selects something (`exists: true`) or nothing (`exists: false`).
-    Exists,
-    /// The path selects nothing (`absent: true`).
-    Absent,
-    /// A string holds a substring, a list holds an element, a map holds a key/value subset.
-    Contains,
-    /// A string matches a regular expression.
-    Matches,
-    /// Greater than.
-    Gt,
-    /// Greater than or equal.
-    Gte,
-    /// Less than.
-    Lt,
-    /// Less than or equal.
-    Lte,
-    /// The length of a string, list or map.
-    Length,
-    /// Equal to one of a list of values.
-    OneOf,
-    /// The JSON type: `string`, `number`, `integer`, `boolean`, `object`, `array` or `null`.
-    Type,
-}
-
-/// Every operator key, with its operator.
-pub const OPERATORS: &[(&str, Operator)] = &[
-    ("equals", Operator::Equals),
-    ("not_equals", Operator::NotEquals),
-    ("exists", Operator::Exists),
-    ("absent", Operator::Absent),
-    ("contains", Operator::Contains),
-    ("matches", Operator::Matches),
-    ("gt", Operator::Gt),
-    ("gte", Operator::Gte),
-    ("lt", Operator::Lt),
-    ("lte", Operator::Lte),
-    ("length", Operator::Length),
-    ("one_of", Operator::OneOf),
-    ("type", Operator::Type),
-];
-
-impl Operator {
-    /// The key, as written in the file.
-    pub fn key(self) -> &'static str {
-        OPERATORS
-            .iter()
-            .find(|(_, op)| *op == self)
-            .map_or("equals", |(k, _)| k)
-    }
 }
 
 impl<'de> Deserialize<'de> for Assertion {
@@ -136,12 +78,12 @@ impl<'de> Visitor<'de> for AssertionVisitor {
                 "path" => path = Some(map.next_value()?),
                 "that" => that = Some(map.next_value()?),
                 "default" => default = Some((key.clone(), map.next_value()?)),
-                k => match OPERATORS.iter().find(|(name, _)| *name == k) {
-                    Some((_, op)) => checks.push((Spanned::new(*op, key.at), map.next_value()?)),
+                k => match Operator::of_key(k) {
+                    Some(op) => checks.push((Spanned::new(op, key.at), map.next_value()?)),
                     None => {
                         let known = ["path", "that", "default"]
                             .into_iter()
-                            .chain(OPERATORS.iter().map(|(k, _)| *k));
+                            .chain(Operator::all().map(Operator::key));
                         return Err(located::error(
                             key.at,
                             k.len(),
@@ -234,7 +176,7 @@ fn shorthand_alone<E: de::Error>(key: &Spanned<String>, other: &Spanned<String>)
 }
 
 fn operator_list() -> String {
-    OPERATORS.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", ")
+    Operator::all().map(Operator::key).collect::<Vec<_>>().join(", ")
 }
 
 impl JsonSchema for Assertion {
@@ -249,8 +191,8 @@ impl JsonSchema for Assertion {
             "path".into(),
             json_schema!({"type": "string", "pattern": "^\\$"}).into(),
         );
-        for (key, _) in OPERATORS {
-            operators.insert((*key).into(), value.clone().into());
+        for op in Operator::all() {
+            operators.insert(op.key().into(), value.clone().into());
         }
         let mut default = value.clone();
         default.insert(

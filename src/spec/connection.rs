@@ -4,6 +4,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::{DurationText, Entries, Node, Spanned, Text};
+use crate::mcp_options::{OnExpired, ProtocolVersion};
 
 /// One named endpoint. Exactly one kind key: `mcp`, `http` or `sql`.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -26,43 +27,6 @@ impl Connection {
             Connection::Sql(_) => "sql",
         }
     }
-}
-
-/// An MCP protocol revision with sessions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema, serde::Serialize)]
-pub enum ProtocolVersion {
-    /// The first Streamable HTTP revision.
-    #[serde(rename = "2025-03-26")]
-    V2025_03_26,
-    /// Adds the `MCP-Protocol-Version` header.
-    #[serde(rename = "2025-06-18")]
-    V2025_06_18,
-    /// The last revision with sessions; the default.
-    #[default]
-    #[serde(rename = "2025-11-25")]
-    V2025_11_25,
-}
-
-impl ProtocolVersion {
-    /// The version as it goes on the wire.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProtocolVersion::V2025_03_26 => "2025-03-26",
-            ProtocolVersion::V2025_06_18 => "2025-06-18",
-            ProtocolVersion::V2025_11_25 => "2025-11-25",
-        }
-    }
-}
-
-/// What a client does when the server says its session is gone (404).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OnExpired {
-    /// Fail the step (the default).
-    #[default]
-    Fail,
-    /// Start a new session, count it, and send the request once more.
-    Reinitialize,
 }
 
 /// How the client names itself in `initialize`.

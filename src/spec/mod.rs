@@ -15,10 +15,8 @@ mod step_key;
 mod step_read;
 mod step_schema;
 
-pub use assertion::{Assertion, AssertionKind, OPERATORS, Operator};
-pub use connection::{
-    ClientInfo, Connection, HttpConnection, McpConnection, OnExpired, ProtocolVersion, SqlConnection,
-};
+pub use assertion::{Assertion, AssertionKind};
+pub use connection::{ClientInfo, Connection, HttpConnection, McpConnection, SqlConnection};
 pub use entries::Entries;
 pub use node::Node;
 pub use scalars::{Count, DurationText, Name, Text};

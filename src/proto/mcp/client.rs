@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::jsonrpc::{self, Kind, clip};
 use super::sse::Messages;
 use super::{Answer, Failure, Sent, Settings};
-use crate::proto::http;
+use crate::proto::http::{self, Unsent};
 
 /// The session header (HTTP names are case-insensitive; `reqwest` sends them in lower case).
 const SESSION: &str = "mcp-session-id";
@@ -355,9 +355,9 @@ impl McpClient {
         let mut given = Vec::with_capacity(self.settings.headers.len());
         for (name, value) in &self.settings.headers {
             let header = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|e| Failure::Invalid(format!("header name `{name}`: {e}")))?;
+                .map_err(|e| Unsent::Invalid(format!("header name `{name}`: {e}")))?;
             let value =
-                HeaderValue::from_str(value).map_err(|e| Failure::Invalid(format!("value of header `{name}`: {e}")))?;
+                HeaderValue::from_str(value).map_err(|e| Unsent::Invalid(format!("value of header `{name}`: {e}")))?;
             given.push((header, value));
         }
         let mut own: Vec<(HeaderName, &str)> = Vec::new();
@@ -377,7 +377,7 @@ impl McpClient {
                 continue;
             }
             let value = HeaderValue::from_str(value)
-                .map_err(|e| Failure::Invalid(format!("`{value}` cannot be sent as {name}: {e}")))?;
+                .map_err(|e| Unsent::Invalid(format!("`{value}` cannot be sent as {name}: {e}")))?;
             headers.insert(name, value);
         }
         for (name, value) in given {
@@ -397,20 +397,14 @@ impl McpClient {
     }
 
     fn send_failure(&self, e: &reqwest::Error) -> Failure {
-        let reason = http::root_cause(e);
-        if e.is_builder() {
-            Failure::Invalid(reason)
-        } else if e.is_connect() {
-            Failure::Connect {
-                url: self.settings.url.clone(),
-                reason,
-            }
+        if let Some(unsent) = Unsent::of(&self.settings.url, e) {
+            unsent.into()
         } else if e.is_timeout() {
             Failure::Timeout {
                 after: self.settings.timeout,
             }
         } else {
-            Failure::Broken(format!("the request failed: {reason}"))
+            Failure::Broken(format!("the request failed: {}", http::root_cause(e)))
         }
     }
 }

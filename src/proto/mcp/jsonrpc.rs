@@ -57,11 +57,11 @@ pub(super) fn classify(message: &Value) -> Result<Kind, Failure> {
 /// that id and exactly one of `result` and `error`, which are returned.
 pub(super) fn check_answer(message: &Value, expected: &Value) -> Result<(Option<Value>, Option<Value>), Failure> {
     let object = object(message)?;
-    let got = object.get("id").cloned().unwrap_or(Value::Null);
-    if got != *expected {
+    let got = object.get("id").unwrap_or(&Value::Null);
+    if got != expected {
         return Err(Failure::WrongId {
-            expected: expected.clone(),
-            got,
+            expected: Box::new(expected.clone()),
+            got: Box::new(got.clone()),
         });
     }
     if object.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {

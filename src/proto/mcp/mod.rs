@@ -18,6 +18,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 use crate::duration_text::format_duration;
+use crate::proto::http::Unsent;
 
 pub use client::McpClient;
 
@@ -88,14 +89,9 @@ pub struct Sent {
 /// Why a message got no answer.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum Failure {
-    /// Nobody listens, or the connection could not be made.
-    #[error("cannot connect to {url}: {reason}")]
-    Connect {
-        /// The URL.
-        url: String,
-        /// The underlying reason.
-        reason: String,
-    },
+    /// The message never went out, for the reasons any HTTP request may not.
+    #[error(transparent)]
+    Unsent(#[from] Unsent),
     /// No complete answer within the deadline.
     #[error("no complete answer within {}", format_duration(*.after))]
     Timeout {
@@ -117,13 +113,14 @@ pub enum Failure {
     /// The SSE stream ended before the answer.
     #[error("stream closed before response")]
     StreamClosed,
-    /// The answer carried another id than the request.
+    /// The answer carried another id than the request. (Boxed: a `Value` is large, and every
+    /// exchange returns this type.)
     #[error("the answer's id {got} is not the request's id {expected}")]
     WrongId {
         /// The request's id.
-        expected: Value,
+        expected: Box<Value>,
         /// The answer's id (null when it had none).
-        got: Value,
+        got: Box<Value>,
     },
     /// The answer is not a JSON-RPC response.
     #[error("not a JSON-RPC answer: {0}")]
@@ -131,7 +128,4 @@ pub enum Failure {
     /// The connection broke, or the handshake did not complete.
     #[error("{0}")]
     Broken(String),
-    /// The request could not be built (a bad URL, a bad header).
-    #[error("cannot send the request: {0}")]
-    Invalid(String),
 }

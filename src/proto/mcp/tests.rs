@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use tokio::sync::Notify;
 
 use super::{Failure, McpClient, Settings};
+use crate::proto::http::Unsent;
 
 /// One request as the mock received it.
 #[derive(Debug, Clone)]
@@ -251,8 +252,8 @@ async fn a_wrong_id_is_a_failure() {
     assert_eq!(
         failure,
         Failure::WrongId {
-            expected: json!(1),
-            got: json!(99)
+            expected: json!(1).into(),
+            got: json!(99).into()
         }
     );
 }
@@ -264,8 +265,8 @@ async fn a_wrong_id_on_a_stream_is_a_failure() {
     assert_eq!(
         failure,
         Failure::WrongId {
-            expected: json!(1),
-            got: json!("x")
+            expected: json!(1).into(),
+            got: json!("x").into()
         }
     );
 }
@@ -666,9 +667,9 @@ async fn bad_settings_are_invalid() {
     let mut settings = settings("http://127.0.0.1:1/mcp");
     settings.headers = vec![("bad name".into(), "x".into())];
     let failure = with(settings).request("x", None).await.unwrap_err();
-    assert!(matches!(failure, Failure::Invalid(_)), "{failure:?}");
+    assert!(matches!(failure, Failure::Unsent(Unsent::Invalid(_))), "{failure:?}");
     let failure = client("not a url").request("x", None).await.unwrap_err();
-    assert!(matches!(failure, Failure::Invalid(_)), "{failure:?}");
+    assert!(matches!(failure, Failure::Unsent(Unsent::Invalid(_))), "{failure:?}");
 }
 
 #[tokio::test]
@@ -678,7 +679,7 @@ async fn nobody_listening_is_connect() {
     drop(listener);
     let failure = client(&url).request("tools/list", None).await.unwrap_err();
     assert!(
-        matches!(&failure, Failure::Connect { url: u, .. } if *u == url),
+        matches!(&failure, Failure::Unsent(Unsent::Connect { url: u, .. }) if *u == url),
         "{failure:?}"
     );
 }

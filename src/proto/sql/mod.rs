@@ -42,9 +42,9 @@ pub enum Durability {
     Relaxed,
 }
 
-/// What a statement gave back.
+/// What a statement gave back: its rows, or how many rows it changed.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Answer {
+pub struct Rows {
     /// Column names, in order (empty for a statement without rows).
     pub columns: Vec<String>,
     /// One object per row, keys in column order.
@@ -108,7 +108,6 @@ pub enum SqlError {
     /// The statement outlived its deadline.
     #[error("query timed out after {}{}", format_duration(*after), if *cancelled { "; cancelled on the server" } else { "" })]
     Timeout {
-        /// The deadline.
         after: Duration,
         /// Whether the server confirmed the cancellation.
         cancelled: bool,
@@ -143,9 +142,7 @@ impl SqlError {
 
 /// One connection's pool.
 pub enum Database {
-    /// PostgreSQL.
     Postgres(postgres::Pool),
-    /// SQLite.
     Sqlite(sqlite::Pool),
 }
 
@@ -167,7 +164,7 @@ impl Database {
 
     /// Runs one statement with its parameters (`$1`… in PostgreSQL, `?1`/`$1`/`?` in SQLite),
     /// waiting for a connection, opening it, and running within `deadline` in all.
-    pub async fn query(&self, sql: &str, params: &[Value], deadline: Duration) -> Result<Answer, SqlError> {
+    pub async fn query(&self, sql: &str, params: &[Value], deadline: Duration) -> Result<Rows, SqlError> {
         match self {
             Self::Postgres(pool) => pool.query(sql, params, deadline).await,
             Self::Sqlite(pool) => pool.query(sql, params, deadline).await,

@@ -20,19 +20,20 @@ pub struct Param(Option<String>);
 impl Param {
     /// Binds the 1-based parameter `index` to a placeholder of type `ty`.
     pub fn new(index: usize, value: &Value, ty: &Type) -> Result<Self, SqlError> {
-        text(value, ty).map(Self).map_err(|why| SqlError::Bind {
+        text_form(value, ty).map(Self).map_err(|why| SqlError::Bind {
             index,
             message: format!("`${index}` is `{}` here: {why}", ty.name()),
         })
     }
 }
 
-fn text(value: &Value, ty: &Type) -> Result<Option<String>, String> {
+/// The server's input text for `value` as a `ty` (`None`: NULL), or why it does not fit one.
+fn text_form(value: &Value, ty: &Type) -> Result<Option<String>, String> {
     if value.is_null() {
         return Ok(None);
     }
     if let Kind::Domain(inner) = ty.kind() {
-        return text(value, inner);
+        return text_form(value, inner);
     }
     if matches!(*ty, Type::JSON | Type::JSONB) {
         return Ok(Some(value.to_string()));

@@ -21,7 +21,7 @@ use tokio_util::task::TaskTracker;
 use super::pg_param::Param;
 use super::pg_wrap::wrap;
 use super::target::{PgTarget, TlsMode};
-use super::{Answer, Durability, Fault, Options, SqlError, exact, unique_names};
+use super::{Durability, Fault, Options, Rows, SqlError, exact, unique_names};
 
 /// How long a cancelled statement gets to end after the deadline, before its connection is
 /// dropped instead.
@@ -82,7 +82,7 @@ impl Pool {
     }
 
     /// Runs one statement within `deadline`; past it, the server is asked to cancel it.
-    pub async fn query(&self, sql: &str, params: &[Value], deadline: Duration) -> Result<Answer, SqlError> {
+    pub async fn query(&self, sql: &str, params: &[Value], deadline: Duration) -> Result<Rows, SqlError> {
         let started = Instant::now();
         let client = match tokio::time::timeout(deadline, self.pool.get()).await {
             Err(_) => {
@@ -158,13 +158,13 @@ fn rustls(verify: bool) -> Result<Tls, SqlError> {
 }
 
 /// Prepares, binds and runs one statement on one connection.
-async fn run(client: &Object, sql: &str, params: &[Value]) -> Result<Answer, SqlError> {
+async fn run(client: &Object, sql: &str, params: &[Value]) -> Result<Rows, SqlError> {
     let statement = client.prepare_cached(sql).await.map_err(|e| query_error(&e))?;
     let bound = bind(params, statement.params())?;
     let refs: Vec<&(dyn ToSql + Sync)> = bound.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
     if statement.columns().is_empty() {
         let row_count = client.execute(&statement, &refs).await.map_err(|e| query_error(&e))?;
-        return Ok(Answer {
+        return Ok(Rows {
             columns: Vec::new(),
             rows: Vec::new(),
             row_count,
@@ -199,7 +199,7 @@ async fn run(client: &Object, sql: &str, params: &[Value]) -> Result<Answer, Sql
         let values = exact::field_values(&text).map_err(|_| unreadable_row(&text))?;
         rows.push(columns.iter().cloned().zip(values).collect());
     }
-    Ok(Answer {
+    Ok(Rows {
         row_count: rows.len() as u64,
         columns,
         rows,
@@ -238,7 +238,7 @@ fn bind(params: &[Value], types: &[Type]) -> Result<Vec<Param>, SqlError> {
 }
 
 /// Runs a statement as a simple query: every value as text.
-async fn simple(client: &Object, sql: &str, columns: Vec<String>) -> Result<Answer, SqlError> {
+async fn simple(client: &Object, sql: &str, columns: Vec<String>) -> Result<Rows, SqlError> {
     let messages = client.simple_query(sql).await.map_err(|e| query_error(&e))?;
     let mut rows = Vec::new();
     for message in messages {
@@ -247,7 +247,7 @@ async fn simple(client: &Object, sql: &str, columns: Vec<String>) -> Result<Answ
             rows.push(columns.iter().cloned().zip(values).collect::<Map<_, _>>());
         }
     }
-    Ok(Answer {
+    Ok(Rows {
         row_count: rows.len() as u64,
         columns,
         rows,

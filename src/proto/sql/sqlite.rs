@@ -14,7 +14,7 @@ use tokio::task::{JoinError, JoinHandle, spawn_blocking};
 use tokio::time::{Instant, sleep_until, timeout_at};
 
 use super::target::SqliteLocation;
-use super::{Answer, Durability, Fault, Options, SqlError};
+use super::{Durability, Fault, Options, Rows, SqlError};
 
 /// The longest busy timeout SQLite takes (milliseconds in a C `int`).
 const MAX_BUSY: Duration = Duration::from_millis(i32::MAX as u64);
@@ -94,7 +94,7 @@ impl Pool {
 
     /// Runs one statement within `deadline` in all (waiting for a pooled connection, opening
     /// it, running). `params` bind to `?`, `?N`, `$N`, `:N` and `@N`, N counting from 1.
-    pub async fn query(&self, sql: &str, params: &[Value], deadline: Duration) -> Result<Answer, SqlError> {
+    pub async fn query(&self, sql: &str, params: &[Value], deadline: Duration) -> Result<Rows, SqlError> {
         let end = deadline_instant(deadline);
         let timed_out = SqlError::Timeout {
             after: deadline,
@@ -137,7 +137,7 @@ impl Pool {
         params: &[Value],
         end: Instant,
         deadline: Duration,
-    ) -> Result<Answer, SqlError> {
+    ) -> Result<Rows, SqlError> {
         // The handle is taken before the connection moves away: it is how we reach the
         // statement while it runs.
         let mut guard = InterruptOnDrop(Some(lease.conn.get_interrupt_handle()));
@@ -173,9 +173,9 @@ impl Pool {
     /// the deadline passed keeps its answer.
     async fn after_interrupt(
         &self,
-        task: JoinHandle<(Lease, Result<Answer, SqlError>)>,
+        task: JoinHandle<(Lease, Result<Rows, SqlError>)>,
         deadline: Duration,
-    ) -> Result<Answer, SqlError> {
+    ) -> Result<Rows, SqlError> {
         let (lease, answer) = task.await.map_err(crashed)?;
         let cancelled = SqlError::Timeout {
             after: deadline,
@@ -246,7 +246,7 @@ fn open_memory(uri: &str) -> Result<Connection, SqlError> {
 }
 
 /// Runs one statement to its end on a blocking thread, `left` before its deadline.
-fn execute(conn: &Connection, sql: &str, params: &[Value], left: Duration) -> Result<Answer, SqlError> {
+fn execute(conn: &Connection, sql: &str, params: &[Value], left: Duration) -> Result<Rows, SqlError> {
     // A locked database waits, up to the deadline, instead of failing at once. 0 would turn
     // the wait off.
     let busy = left.clamp(Duration::from_millis(1), MAX_BUSY);
@@ -261,7 +261,7 @@ fn execute(conn: &Connection, sql: &str, params: &[Value], left: Duration) -> Re
 }
 
 /// Runs a statement without result columns; counts the rows it changed.
-fn change(conn: &Connection, stmt: &mut Statement<'_>, sql: &str) -> Result<Answer, SqlError> {
+fn change(conn: &Connection, stmt: &mut Statement<'_>, sql: &str) -> Result<Rows, SqlError> {
     let before = conn.total_changes();
     stmt.raw_execute().map_err(|e| query_error(&e, sql))?;
     // `changes()` keeps the count of the last INSERT, UPDATE or DELETE across other statements
@@ -271,7 +271,7 @@ fn change(conn: &Connection, stmt: &mut Statement<'_>, sql: &str) -> Result<Answ
     } else {
         conn.changes()
     };
-    Ok(Answer {
+    Ok(Rows {
         columns: Vec::new(),
         rows: Vec::new(),
         row_count,
@@ -279,7 +279,7 @@ fn change(conn: &Connection, stmt: &mut Statement<'_>, sql: &str) -> Result<Answ
 }
 
 /// Runs a statement with result columns and reads all its rows.
-fn read_rows(stmt: &mut Statement<'_>, columns: Vec<String>, sql: &str) -> Result<Answer, SqlError> {
+fn read_rows(stmt: &mut Statement<'_>, columns: Vec<String>, sql: &str) -> Result<Rows, SqlError> {
     let kinds: Vec<Kind> = stmt.columns().map(|c| Kind::of(c.decl_type())).collect();
     let mut rows = stmt.raw_query();
     let mut out = Vec::new();
@@ -292,7 +292,7 @@ fn read_rows(stmt: &mut Statement<'_>, columns: Vec<String>, sql: &str) -> Resul
         out.push(object);
     }
     let row_count = out.len() as u64;
-    Ok(Answer {
+    Ok(Rows {
         columns,
         rows: out,
         row_count,
@@ -400,13 +400,14 @@ impl Kind {
             ValueRef::Integer(i @ (0 | 1)) if self == Self::Bool => Value::Bool(i == 1),
             ValueRef::Integer(i) => Value::from(i),
             ValueRef::Real(f) => real(f),
-            ValueRef::Text(bytes) => self.text(&String::from_utf8_lossy(bytes)),
+            ValueRef::Text(bytes) => self.read_text(&String::from_utf8_lossy(bytes)),
             // A JSON column's BLOB (SQLite's binary JSONB) stays hex too: it is not JSON text.
             ValueRef::Blob(bytes) => Value::String(hex(bytes)),
         }
     }
 
-    fn text(self, text: &str) -> Value {
+    /// A TEXT cell: its JSON for a JSON column (when it parses), else the text.
+    fn read_text(self, text: &str) -> Value {
         if self == Self::Json
             && let Ok(parsed) = serde_json::from_str(text)
         {

@@ -24,7 +24,7 @@ fn file_pool(pool_size: u32) -> (TempDir, Pool) {
     (dir, pool)
 }
 
-async fn ok(pool: &Pool, sql: &str, params: &[Value]) -> Answer {
+async fn ok(pool: &Pool, sql: &str, params: &[Value]) -> Rows {
     pool.query(sql, params, LONG)
         .await
         .unwrap_or_else(|e| panic!("{sql}: {e}"))

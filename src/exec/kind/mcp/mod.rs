@@ -18,7 +18,7 @@ use crate::exec::error::StepError;
 use crate::exec::session::{Connection, Handshake, Opened};
 use crate::plan::{McpConn, ValuePlan};
 use crate::proto::mcp::{Answer, McpClient, Settings};
-use crate::spec::OnExpired;
+use crate::plan::OnExpired;
 
 /// What a step sends on a session.
 enum Message {
