@@ -3,8 +3,7 @@
 
 use serde_json::Value;
 
-use super::operators::wanted;
-use super::values::{one_line, short};
+use super::values::{one_line, short, wanted};
 use crate::json::kind;
 use crate::plan::Operator;
 

@@ -21,7 +21,8 @@ use crate::source::Pos;
 pub use error::AssertError;
 pub use select::select;
 
-use values::{one_line, short, template_error};
+pub(crate) use values::template_error;
+use values::{one_line, short};
 
 /// One assertion's outcome, as it goes in result files.
 #[derive(Debug, Clone, Serialize)]

@@ -6,7 +6,7 @@ use regex::Regex;
 use serde_json::Value;
 
 use super::error::Unmet;
-use super::values::{is_integer, is_subset, json_eq, num_cmp, number_of, short, text_of};
+use super::values::{is_integer, is_subset, json_eq, num_cmp, number_of, text_of};
 use crate::json::kind;
 use crate::plan::Operator;
 
@@ -205,25 +205,6 @@ fn type_is<'a>(expected: &'a Value, actual: &'a Value) -> Result<(), Unmet<'a>> 
         found: actual,
         found_type,
     })
-}
-
-/// What an operator wanted, as a phrase: `200`, `one of [1,2]`, `a number > 3`.
-pub(super) fn wanted(op: Operator, expected: &Value) -> String {
-    let e = short(expected);
-    match op {
-        Operator::Equals => e,
-        Operator::NotEquals => format!("anything but {e}"),
-        Operator::Exists | Operator::Absent => "a value".into(),
-        Operator::Contains => format!("a value containing {e}"),
-        Operator::Matches => format!("a string matching {e}"),
-        Operator::Gt => format!("a number > {}", text_of(expected)),
-        Operator::Gte => format!("a number >= {}", text_of(expected)),
-        Operator::Lt => format!("a number < {}", text_of(expected)),
-        Operator::Lte => format!("a number <= {}", text_of(expected)),
-        Operator::Length => format!("length {}", text_of(expected)),
-        Operator::OneOf => format!("one of {e}"),
-        Operator::Type => format!("type {}", text_of(expected)),
-    }
 }
 
 /// `expected X, found Y`, with the JSON types named when the two look alike (`"200"` and `200`).

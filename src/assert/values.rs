@@ -4,6 +4,8 @@ use std::cmp::Ordering;
 
 use serde_json::{Number, Value};
 
+use crate::plan::Operator;
+
 /// The most characters a value or a template takes in a message.
 const SHORT: usize = 200;
 
@@ -93,4 +95,23 @@ pub(crate) fn template_error(e: &minijinja::Error) -> String {
         None => e.kind().to_string(),
     };
     one_line(&text)
+}
+
+/// What an operator wanted, as a phrase: `200`, `one of [1,2]`, `a number > 3`.
+pub(super) fn wanted(op: Operator, expected: &Value) -> String {
+    let e = short(expected);
+    match op {
+        Operator::Equals => e,
+        Operator::NotEquals => format!("anything but {e}"),
+        Operator::Exists | Operator::Absent => "a value".into(),
+        Operator::Contains => format!("a value containing {e}"),
+        Operator::Matches => format!("a string matching {e}"),
+        Operator::Gt => format!("a number > {}", text_of(expected)),
+        Operator::Gte => format!("a number >= {}", text_of(expected)),
+        Operator::Lt => format!("a number < {}", text_of(expected)),
+        Operator::Lte => format!("a number <= {}", text_of(expected)),
+        Operator::Length => format!("length {}", text_of(expected)),
+        Operator::OneOf => format!("one of {e}"),
+        Operator::Type => format!("type {}", text_of(expected)),
+    }
 }

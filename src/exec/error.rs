@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::assert::template_error;
 use crate::duration_text::format_duration;
 use crate::proto::{http, mcp};
 
@@ -76,7 +77,7 @@ impl StepError {
 /// Why a template, or what it rendered to, could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
-    #[error("{}", one_line(.0))]
+    #[error("{}", template_error(.0))]
     Template(#[from] minijinja::Error),
     #[error("`{template}` renders to {message}")]
     Duration { template: String, message: String },
@@ -86,12 +87,4 @@ pub enum RenderError {
     Count { template: String, message: String },
     #[error("`every` renders to zero")]
     ZeroEvery,
-}
-
-/// A render error in one line: its kind and detail, without minijinja's source listing.
-fn one_line(e: &minijinja::Error) -> String {
-    match e.detail() {
-        Some(detail) => format!("{}: {detail}", e.kind()),
-        None => e.kind().to_string(),
-    }
 }

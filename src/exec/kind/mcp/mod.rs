@@ -16,9 +16,9 @@ use super::{Attempt, Outcome};
 use crate::exec::ctx::Ctx;
 use crate::exec::error::StepError;
 use crate::exec::session::{Connection, Handshake, Opened};
+use crate::plan::OnExpired;
 use crate::plan::{McpConn, ValuePlan};
 use crate::proto::mcp::{Answer, McpClient, Settings};
-use crate::plan::OnExpired;
 
 /// What a step sends on a session.
 enum Message {
