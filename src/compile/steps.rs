@@ -17,7 +17,7 @@ use crate::plan::{
     Action, Body, ConnectionKind, DurationPlan, McpConn, RepeatPlan, RetryPlan, SqlQuery, StepPlan, ValuePlan,
 };
 use crate::source::Pos;
-use crate::spec::{HttpStep, Name, Node, Repeat, Spanned, Step, StepKind};
+use crate::spec::{HttpStep, Name, Node, Repeat, Spanned, Step, StepKind, Text};
 
 /// The HTTP methods an `http` step may use.
 const HTTP_METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
@@ -163,23 +163,13 @@ impl Compiler<'_> {
             }
             StepKind::Request { method, params } => {
                 let connection = self.mcp_connection(named, key, at);
-                let message = Message {
-                    method: self.text(method, scope),
-                    params: params.as_ref().map(|p| self.value(p, scope)),
-                    session_id,
-                    connection: connection?,
-                };
-                Action::Request(Request { message })
+                let message = self.message(connection, method, params.as_ref(), session_id, scope);
+                Action::Request(Request { message: message? })
             }
             StepKind::Notify { method, params } => {
                 let connection = self.mcp_connection(named, key, at);
-                let message = Message {
-                    method: self.text(method, scope),
-                    params: params.as_ref().map(|p| self.value(p, scope)),
-                    session_id,
-                    connection: connection?,
-                };
-                Action::Notify(Notify { message })
+                let message = self.message(connection, method, params.as_ref(), session_id, scope);
+                Action::Notify(Notify { message: message? })
             }
             StepKind::Close => {
                 let connection = self.mcp_connection(named, key, at);
@@ -235,6 +225,25 @@ impl Compiler<'_> {
             StepKind::Group { steps, .. } => Action::Group(Group {
                 steps: self.steps(steps, scope, owner),
             }),
+        })
+    }
+
+    /// What a `request` or `notify` sends; `None` without a connection.
+    fn message(
+        &mut self,
+        connection: Option<McpConn>,
+        method: &Text,
+        params: Option<&Spanned<Node>>,
+        session_id: Option<ValuePlan>,
+        scope: &Scope,
+    ) -> Option<Message> {
+        let method = self.text(method, scope);
+        let params = params.map(|p| self.value(p, scope));
+        Some(Message {
+            connection: connection?,
+            method,
+            params,
+            session_id,
         })
     }
 

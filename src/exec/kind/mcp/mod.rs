@@ -157,6 +157,25 @@ async fn send(
     Ok(answered.into_outcome(ctx, attempt))
 }
 
+/// Sends a `request` or a `notify`: its method and params, rendered, as `build` makes them.
+async fn send_message(
+    ctx: &mut Ctx<'_>,
+    attempt: &Attempt<'_>,
+    step: &crate::plan::step::Message,
+    build: fn(String, Option<Value>) -> Message,
+) -> Result<Outcome, StepError> {
+    let method = ctx.render_text(&step.method)?;
+    let params = step.params.as_ref().map(|p| ctx.render(p)).transpose()?;
+    send(
+        ctx,
+        attempt,
+        &step.connection,
+        build(method, params),
+        step.session_id.as_ref(),
+    )
+    .await
+}
+
 /// Sends on the connection's own session; a session the server has dropped is opened again and
 /// the message resent once when the connection says `on_expired: reinitialize`.
 async fn send_own(ctx: &mut Ctx<'_>, conn: &McpConn, message: &Message) -> Result<Answered, StepError> {

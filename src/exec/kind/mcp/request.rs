@@ -1,6 +1,6 @@
 //! `request`: any JSON-RPC request, answered by the server.
 
-use super::{Message, send};
+use super::{Message, send_message};
 use crate::exec::ctx::Ctx;
 use crate::exec::error::StepError;
 use crate::exec::kind::{Attempt, Leaf, Outcome};
@@ -8,16 +8,6 @@ use crate::plan::step::Request;
 
 impl Leaf for Request {
     async fn run(&self, ctx: &mut Ctx<'_>, attempt: &Attempt<'_>) -> Result<Outcome, StepError> {
-        let step = &self.message;
-        let method = ctx.render_text(&step.method)?;
-        let params = step.params.as_ref().map(|p| ctx.render(p)).transpose()?;
-        send(
-            ctx,
-            attempt,
-            &step.connection,
-            Message::Request(method, params),
-            step.session_id.as_ref(),
-        )
-        .await
+        send_message(ctx, attempt, &self.message, Message::Request).await
     }
 }
