@@ -102,8 +102,8 @@ impl Compiler<'_> {
         match number.as_ref().and_then(serde_json::Value::as_i64) {
             Some(n) if n >= 1 => match count_within_limit(n as u64) {
                 Ok(n) => Some(n),
-                Err(message) => {
-                    self.error(at, message).help(
+                Err(too_many) => {
+                    self.error(at, too_many.to_string()).help(
                         "a count is the client instances of one group or the iterations of one `repeat`; \
                          split the load over several groups",
                     );

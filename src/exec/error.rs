@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::assert::template_error;
 use crate::duration_text::format_duration;
+use crate::plan::TooMany;
 use crate::proto::{http, mcp};
 
 #[derive(Debug, thiserror::Error)]
@@ -83,8 +84,8 @@ pub enum RenderError {
     Duration { template: String, message: String },
     #[error("`times: {template}` renders to {value}, not a whole number")]
     NotACount { template: String, value: Value },
-    #[error("`times: {template}`: {message}")]
-    Count { template: String, message: String },
+    #[error("`times: {template}`: {source}")]
+    Count { template: String, source: TooMany },
     #[error("`every` renders to zero")]
     ZeroEvery,
 }

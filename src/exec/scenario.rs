@@ -8,11 +8,11 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use super::Run;
 use super::client::{self, Finished, Instance};
 use super::event::Event;
 use super::latency::LatencyRecorder;
 use super::result::{ClientResult, ScenarioResult, Status};
+use super::run::Run;
 use super::shared::Shared;
 use crate::duration_text::millis;
 use crate::plan::{GroupPlan, Plan};

@@ -11,20 +11,32 @@ use super::{Template, TemplateEngine};
 /// otherwise run the machine out of memory rather than fail.
 pub const MAX_COUNT: u64 = 1_000_000;
 
+/// A count past [`MAX_COUNT`].
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("a count may be at most {}, found {found}", grouped(MAX_COUNT))]
+pub struct TooMany {
+    pub found: u64,
+}
+
 /// `n`, or why it is more than a count may be.
-pub fn count_within_limit(n: u64) -> Result<u64, String> {
-    if n <= MAX_COUNT {
-        return Ok(n);
+pub fn count_within_limit(n: u64) -> Result<u64, TooMany> {
+    match n <= MAX_COUNT {
+        true => Ok(n),
+        false => Err(TooMany { found: n }),
     }
-    let digits = MAX_COUNT.to_string();
-    let mut max = String::new();
+}
+
+/// `1000000` as `1,000,000`.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            max.push(',');
+            out.push(',');
         }
-        max.push(c);
+        out.push(c);
     }
-    Err(format!("a count may be at most {max}, found {n}"))
+    out
 }
 
 /// A value fixed at compile time, or a template that yields it at run time.

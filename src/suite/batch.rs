@@ -10,7 +10,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio::task::JoinError;
 
-use super::Options;
+use super::options::Options;
 use super::outcome::Unsaved;
 use super::save::{Saved, save};
 use crate::exec::{Run, run_scenario};

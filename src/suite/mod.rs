@@ -7,6 +7,7 @@
 
 mod batch;
 mod folders;
+mod options;
 mod outcome;
 mod save;
 mod schedule;
@@ -22,23 +23,10 @@ use crate::exec::Run;
 use crate::plan::Plan;
 use crate::report::{ProgressMode, console, run_summary, scenario_summary};
 use batch::run_batch;
+pub use options::Options;
 pub use outcome::{Outcome, Unsaved};
 use save::Saved;
 pub use schedule::Schedule;
-
-/// How a suite runs and where it writes.
-#[derive(Debug, Clone)]
-pub struct Options {
-    /// The results folder when one scenario runs, the parent of one sub-folder per scenario when
-    /// several do; without it, `results/<scenario>-<timestamp>/`.
-    pub out: Option<PathBuf>,
-    pub schedule: Schedule,
-    pub progress: ProgressMode,
-    /// Show no progress, only the scenarios' lines and the summary.
-    pub quiet: bool,
-    /// The bytes of each body that `transcript.jsonl` keeps.
-    pub transcript_body_limit: u64,
-}
 
 /// Scenarios whose results have a folder each.
 #[derive(Debug)]

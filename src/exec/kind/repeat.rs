@@ -92,9 +92,9 @@ fn bounds(ctx: &Ctx<'_>, repeat: &RepeatPlan) -> Result<Bounds, RenderError> {
                 template: t.source.clone(),
                 value: value.clone(),
             })?;
-            Some(count_within_limit(n).map_err(|message| RenderError::Count {
+            Some(count_within_limit(n).map_err(|source| RenderError::Count {
                 template: t.source.clone(),
-                message,
+                source,
             })?)
         }
     };

@@ -1,0 +1,20 @@
+//! How a suite runs and where it writes.
+
+use std::path::PathBuf;
+
+use super::schedule::Schedule;
+use crate::report::ProgressMode;
+
+/// How a suite runs and where it writes.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The results folder when one scenario runs, the parent of one sub-folder per scenario when
+    /// several do; without it, `results/<scenario>-<timestamp>/`.
+    pub out: Option<PathBuf>,
+    pub schedule: Schedule,
+    pub progress: ProgressMode,
+    /// Show no progress, only the scenarios' lines and the summary.
+    pub quiet: bool,
+    /// The bytes of each body that `transcript.jsonl` keeps.
+    pub transcript_body_limit: u64,
+}
