@@ -14,14 +14,12 @@ mod schedule;
 #[cfg(test)]
 mod tests;
 
-use std::path::PathBuf;
-
 use tokio_util::sync::CancellationToken;
 
 use crate::diagnostic::Diagnostic;
 use crate::exec::Run;
 use crate::plan::Plan;
-use crate::report::{ProgressMode, console, run_summary, scenario_summary};
+use crate::report::{console, run_summary, scenario_summary};
 use batch::run_batch;
 pub use options::Options;
 pub use outcome::{Outcome, Unsaved};
