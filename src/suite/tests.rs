@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::*;
 use crate::compile::tests::compile_text;
+use crate::report::ProgressMode;
 
 /// A scenario of `clients` instances that wait, then check `holds`: no server needed.
 fn scenario(name: &str, clients: u32, wait: &str, holds: bool) -> Plan {
