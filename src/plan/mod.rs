@@ -1,8 +1,10 @@
 //! The compiled, immutable program: what the executor runs and `runner plan` prints.
 //!
 //! A [`Plan`] holds no runtime state; client tasks share it behind an `Arc`. Templates are
-//! compiled into the plan's [`TemplateEngine`] and JSONPaths are parsed, so running a step never
-//! parses anything.
+//! compiled into the plan's [`TemplateEngine`], JSONPaths are parsed and each step's connection
+//! is resolved to a typed handle, so running a step parses no template and looks nothing up. A
+//! duration or count that a template yields from run-time values (a saved value) is the one
+//! thing checked when it renders.
 
 mod assertion;
 mod connection;
