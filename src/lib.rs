@@ -11,6 +11,7 @@
 pub mod assert;
 pub mod cli;
 pub mod compile;
+pub mod count;
 pub mod diagnostic;
 pub mod duration_text;
 pub mod exec;

@@ -6,7 +6,8 @@ use std::time::Duration;
 use super::Compiler;
 use super::scope::Scope;
 use super::templates::is_template;
-use crate::plan::{DurationPlan, Resolved, ValuePlan, count_within_limit, parse_duration};
+use crate::count::count_within_limit;
+use crate::plan::{DurationPlan, Resolved, ValuePlan, parse_duration};
 use crate::source::Pos;
 use crate::spec::{Count, DurationText, Node, Spanned};
 
@@ -67,7 +68,7 @@ impl Compiler<'_> {
         }
     }
 
-    /// A count (1 to [`MAX_COUNT`]) that may depend on run-time values.
+    /// A count (1 to [`MAX_COUNT`](crate::count::MAX_COUNT)) that may depend on run-time values.
     pub(super) fn count(&mut self, c: &Count, scope: &Scope) -> Option<Resolved<u64>> {
         let node = &c.0;
         if let Node::String(s) = &node.value

@@ -6,8 +6,8 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::assert::template_error;
+use crate::count::TooMany;
 use crate::duration_text::format_duration;
-use crate::plan::TooMany;
 use crate::proto::{http, mcp};
 
 #[derive(Debug, thiserror::Error)]

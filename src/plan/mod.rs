@@ -28,7 +28,7 @@ pub use duration::{DurationError, parse_duration};
 pub use sql::SqlQuery;
 pub use step::{Action, Body, RepeatPlan, RetryPlan, StepPlan, zero_counts};
 pub use template::{Template, TemplateEngine};
-pub use value::{DurationPlan, MAX_COUNT, Resolved, TooMany, ValuePlan, count_within_limit};
+pub use value::{DurationPlan, Resolved, ValuePlan};
 
 // The word lists the plan shares with the language, so that its readers need not import `spec`.
 pub use crate::mcp_options::{OnExpired, ProtocolVersion};

@@ -56,7 +56,7 @@ impl JsonSchema for Count {
         json_schema!({
             "description": "A whole number from 1 to 1,000,000, or a template that renders to one.",
             "oneOf": [
-                { "type": "integer", "minimum": 1, "maximum": crate::plan::MAX_COUNT },
+                { "type": "integer", "minimum": 1, "maximum": crate::count::MAX_COUNT },
                 { "type": "string", "pattern": "\\{\\{|^\\s*[1-9][0-9]*\\s*$" }
             ]
         })

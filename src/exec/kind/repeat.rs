@@ -7,12 +7,13 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::{Nested, Ran};
+use crate::count::count_within_limit;
 use crate::duration_text::millis;
 use crate::exec::ctx::Ctx;
 use crate::exec::error::RenderError;
 use crate::exec::result::{Iteration, Status, StepResult};
 use crate::plan::step::Repeat;
-use crate::plan::{RepeatPlan, Resolved, ValuePlan, count_within_limit};
+use crate::plan::{RepeatPlan, Resolved, ValuePlan};
 
 /// When a loop stops.
 struct Bounds {
