@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Benchmark: how late fixed-rate passes start under load. CLIENTS clients, started over 1 s, each
+# `call: heartbeat` every 1 s for SECONDS against the lab in its own process; prints the p50, p99
+# and max of every pass's lateness (from the client files).
+#
+# Usage: scripts/bench-lateness.sh [CLIENTS] [SECONDS]   (default 1000 clients, 10 s; the issue's
+# figure is 60 s)
+source "$(dirname "$0")/bench-lab.sh"
+clients="${1:-1000}"
+seconds="${2:-10}"
+ulimit -n 65536 2> /dev/null || true
+bench_lab_start
+cat > "$work/lateness.yaml" <<YAML
+name: lateness
+connections:
+  lab: { mcp: { url: "$mcp_url" } }
+clients:
+  beating:
+    count: $clients
+    ramp_up: 1s
+    steps:
+      - initialize: {}
+      - repeat: { every: 1s, for: ${seconds}s }
+        steps:
+          - call: heartbeat
+YAML
+"$bin" run "$work/lateness.yaml" --out "$work/out" --quiet > /dev/null || true
+python3 - "$work/out" "$clients" <<'PY'
+import glob, json, sys
+late = []
+for path in glob.glob(sys.argv[1] + "/client_*.json"):
+    for step in json.load(open(path))["steps"]:
+        late += [i["lateness_ms"] for i in step.get("iterations", []) if i.get("lateness_ms") is not None]
+late.sort()
+pick = lambda q: late[min(len(late) - 1, int(q * len(late)))]
+print(f"{sys.argv[2]} clients, {len(late)} passes: lateness p50 {pick(0.5):.2f} ms, p99 {pick(0.99):.2f} ms, max {late[-1]:.2f} ms")
+PY
