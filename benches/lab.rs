@@ -29,6 +29,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
+use runner::count::thousands;
 use runner::lab::{Lab, Settings};
 use runner::proto::mcp::{Answer, Failure, McpClient, Settings as McpSettings};
 use serde_json::{Value, json};
@@ -454,19 +455,6 @@ fn memory() -> (u64, u64) {
 /// Resets the peak (VmHWM) to the current RSS (Linux ≥ 4.0); best effort.
 fn reset_peak() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
-
-/// 12345 as "12,345".
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// A PostgreSQL schema of the benchmark's own, dropped (with its tables) when dropped.

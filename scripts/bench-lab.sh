@@ -2,12 +2,15 @@
 # process on a free loopback port, with an SQLite store in a temp folder that goes on exit.
 #
 # After `bench_lab_start [LAB FLAGS…]`: $bin (the runner), $work (the temp folder), $mcp_url.
+# RUNNER=PATH measures that binary (another commit's, for a before/after pair) against this
+# tree's lab, so both sides of a pair meet the same server.
 # `calls_scenario FILE CLIENTS CALLS` writes a closed-loop scenario: each client initializes,
 # then makes CALLS `echo` calls, each checked.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 cargo build --release --locked --quiet --bin runner
-bin="$PWD/target/release/runner"
+lab_bin="$PWD/target/release/runner"
+bin="${RUNNER:-$lab_bin}"
 work="$(mktemp -d)"
 lab_pid=""
 trap '[ -n "$lab_pid" ] && kill "$lab_pid" 2> /dev/null; rm -rf "$work"' EXIT
@@ -15,7 +18,7 @@ trap '[ -n "$lab_pid" ] && kill "$lab_pid" 2> /dev/null; rm -rf "$work"' EXIT
 bench_lab_start() {
     local port
     port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-    "$bin" lab --listen "127.0.0.1:$port" --database "sqlite://$work/lab.db" "$@" > "$work/lab.log" 2>&1 &
+    "$lab_bin" lab --listen "127.0.0.1:$port" --database "sqlite://$work/lab.db" "$@" > "$work/lab.log" 2>&1 &
     lab_pid=$!
     for _ in $(seq 100); do
         curl -sf "http://127.0.0.1:$port/health" > /dev/null && break

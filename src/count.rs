@@ -8,7 +8,7 @@ pub const MAX_COUNT: u64 = 1_000_000;
 
 /// A count past [`MAX_COUNT`].
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("a count may be at most {}, found {found}", grouped(MAX_COUNT))]
+#[error("a count may be at most {}, found {found}", thousands(MAX_COUNT))]
 pub struct TooMany {
     pub found: u64,
 }
@@ -22,7 +22,7 @@ pub fn count_within_limit(n: u64) -> Result<u64, TooMany> {
 }
 
 /// `1000000` as `1,000,000`.
-fn grouped(n: u64) -> String {
+pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
