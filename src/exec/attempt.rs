@@ -1,6 +1,7 @@
 //! A leaf step's attempts: the kind's run under the step's deadline, then its assertions and
 //! captures, polled under `retry`. Every leaf kind is wrapped the same way.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -14,16 +15,33 @@ use crate::assert::{self, AssertionResult};
 use crate::duration_text::{format_duration, millis};
 use crate::plan::StepPlan;
 
-/// Runs the step until its assertions hold, or once without `retry`. Returns false: a leaf
-/// holds no nested steps whose failure it could contain (see `group` and `repeat`).
+/// Runs the step until its assertions hold, or once without `retry`, and counts how it ended.
+/// Returns false: a leaf holds no nested steps whose failure it could contain (see `group` and
+/// `repeat`).
 pub async fn run<A: Leaf>(ctx: &mut Ctx<'_>, step: &StepPlan, action: &A, out: &mut StepResult) -> bool {
+    let failure = attempts(ctx, step, action, out).await.err();
+    // A step the run's stop cut short neither held nor failed.
+    if out.status != Status::Interrupted {
+        ctx.shared.metrics.ended(&step.name, failure);
+    }
+    false
+}
+
+/// The attempts, until one holds or the last has failed; a failure's class when it did not hold.
+async fn attempts<A: Leaf>(
+    ctx: &mut Ctx<'_>,
+    step: &StepPlan,
+    action: &A,
+    out: &mut StepResult,
+) -> Result<(), &'static str> {
     let place = ctx.place(step.at);
     let retry = match &step.retry {
         Some(r) => match (ctx.duration(&r.within), ctx.duration(&r.every)) {
             (Ok(within), Ok(every)) => Some((within, every)),
             (Err(e), _) | (_, Err(e)) => {
-                out.fail(&place, e);
-                return false;
+                let error = StepError::from(e);
+                out.fail(&place, &error);
+                return Err(error.class());
             }
         },
         None => None,
@@ -40,24 +58,21 @@ pub async fn run<A: Leaf>(ctx: &mut Ctx<'_>, step: &StepPlan, action: &A, out: &
                 }
                 out.status = Status::Passed;
                 out.error = None;
-                return false;
+                return Ok(());
             }
-            Err(StepError::Interrupted) => {
-                interrupted(out);
-                return false;
-            }
+            Err(StepError::Interrupted) => return Err(interrupted(out)),
             Err(error) => error,
         };
         let Some((within, every)) = retry else {
-            out.fail(&place, error);
-            return false;
+            out.fail(&place, &error);
+            return Err(error.class());
         };
         if !error.heals_by_waiting() {
             out.fail(
                 &place,
                 format_args!("{error} (not retried: waiting cannot change this)"),
             );
-            return false;
+            return Err(error.class());
         }
         if first.elapsed() + every > within {
             let tries = match out.attempts {
@@ -66,21 +81,20 @@ pub async fn run<A: Leaf>(ctx: &mut Ctx<'_>, step: &StepPlan, action: &A, out: &
             };
             let within = format_duration(within);
             out.fail(&place, format_args!("{error} (still after {tries} within {within})"));
-            return false;
+            return Err(error.class());
         }
         tokio::select! {
             () = tokio::time::sleep(every) => {}
-            () = ctx.shared.cancel.cancelled() => {
-                interrupted(out);
-                return false;
-            }
+            () = ctx.shared.cancel.cancelled() => return Err(interrupted(out)),
         }
     }
 }
 
-fn interrupted(out: &mut StepResult) {
+fn interrupted(out: &mut StepResult) -> &'static str {
+    let error = StepError::Interrupted;
     out.status = Status::Interrupted;
-    out.error = Some(StepError::Interrupted.to_string());
+    out.error = Some(error.to_string());
+    error.class()
 }
 
 /// One attempt: the kind's run under the step's deadline, then its assertions and captures.
@@ -128,14 +142,18 @@ async fn once<A: Leaf>(
         Outcome::Result(document) => (document, None),
         Outcome::Answer { document, required } => (document, Some(required)),
     };
+    let document = Arc::new(document);
+    let held = check(ctx, step, &document, required, out).and_then(|()| capture(ctx, step, &document));
+    // The scope lets go of `result`, so that a failed attempt's document is moved, not copied.
+    ctx.forget_result();
     // A failed attempt keeps its answer in the result file, to show what was wrong; a passing
     // one's answer is in the transcript, and thousands of clients need not hold it.
-    if let Err(e) = check(ctx, step, &document, required, out).and_then(|()| capture(ctx, step, &document)) {
-        out.result = Some(document);
+    if let Err(e) = held {
+        out.result = Some(Arc::unwrap_or_clone(document));
         return Err(e);
     }
     out.result = None;
-    ctx.last = Some(document);
+    ctx.set_last(document);
     Ok(())
 }
 
@@ -144,7 +162,7 @@ async fn once<A: Leaf>(
 fn check(
     ctx: &mut Ctx<'_>,
     step: &StepPlan,
-    document: &Value,
+    document: &Arc<Value>,
     required: Option<Result<(), StepError>>,
     out: &mut StepResult,
 ) -> Result<(), StepError> {
@@ -170,7 +188,7 @@ fn check(
 }
 
 /// The step's `save:` captures on its result.
-fn capture(ctx: &mut Ctx<'_>, step: &StepPlan, document: &Value) -> Result<(), StepError> {
+fn capture(ctx: &mut Ctx<'_>, step: &StepPlan, document: &Arc<Value>) -> Result<(), StepError> {
     if step.save.is_empty() {
         return Ok(());
     }
@@ -181,7 +199,7 @@ fn capture(ctx: &mut Ctx<'_>, step: &StepPlan, document: &Value) -> Result<(), S
                 name: save.name.clone(),
                 reason: e.to_string(),
             })?;
-        ctx.saved.insert(save.name.clone(), value);
+        ctx.save(&save.name, value);
     }
     Ok(())
 }

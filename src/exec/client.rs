@@ -7,7 +7,6 @@ use serde_json::{Map, Value};
 use super::ctx::Ctx;
 use super::event::{Actor, Event};
 use super::kind::Ran;
-use super::latency::LatencyRecorder;
 use super::result::{ClientResult, Status, StepResult};
 use super::shared::Shared;
 use super::step::run_steps;
@@ -32,8 +31,6 @@ pub struct Finished {
     pub result: ClientResult,
     /// Assertions it ran.
     pub assertions_run: u64,
-    /// Latencies of its requests.
-    pub latency: LatencyRecorder,
 }
 
 /// Runs one client instance (or phase) through its steps, then renders its `record:` fields.
@@ -55,7 +52,7 @@ pub async fn run(
     };
     let started_at = chrono::Utc::now();
     let mut ctx = Ctx::new(&shared, actor.clone(), instance.index, clients);
-    ctx.counts = zero_counts(steps);
+    ctx.start_counts(zero_counts(steps));
     let Ran {
         results, mut status, ..
     } = if cancelled {
@@ -75,6 +72,12 @@ pub async fn run(
         actor,
         passed: status.passed(),
     });
+    let session_id = ctx.mcp.current.clone();
+    let session_ids = ctx.mcp.ids.clone();
+    let reinitialized = ctx.mcp.reinitialized;
+    let (start_ms, elapsed_ms) = (millis(ctx.started - shared.started), millis(ctx.started.elapsed()));
+    let assertions_run = ctx.assertions_run;
+    let (vars, counts) = ctx.into_tallies();
     Finished {
         result: ClientResult {
             client_id: instance.client_id,
@@ -82,20 +85,19 @@ pub async fn run(
             index: instance.index,
             status,
             success: status.passed(),
-            session_id: ctx.mcp.current.clone(),
-            session_ids: ctx.mcp.ids.clone(),
-            reinitialized: ctx.mcp.reinitialized,
+            session_id,
+            session_ids,
+            reinitialized,
             started_at,
-            start_ms: millis(ctx.started - shared.started),
-            elapsed_ms: millis(ctx.started.elapsed()),
+            start_ms,
+            elapsed_ms,
             error,
-            vars: ctx.saved,
-            counts: ctx.counts,
+            vars,
+            counts,
             record,
             steps: results,
         },
-        assertions_run: ctx.assertions_run,
-        latency: ctx.latency,
+        assertions_run,
     }
 }
 

@@ -13,10 +13,9 @@ use tokio::time::Instant;
 
 use super::error::{RenderError, StepError};
 use super::event::{Actor, Event, Exchange};
-use super::latency::LatencyRecorder;
-use super::session::Sessions;
+use super::scope::{ClientInfo, Json, Scope};
+use super::session::{Opened, Sessions};
 use super::shared::Shared;
-use crate::duration_text::millis;
 use crate::plan::{DurationPlan, ValuePlan, parse_duration};
 use crate::source::Pos;
 
@@ -30,20 +29,14 @@ pub struct RenderedHttp {
 pub struct Ctx<'a> {
     pub shared: &'a Shared,
     pub actor: Actor,
-    /// 0-based position among all instances.
-    pub index: u64,
     /// When it started its steps: `client.elapsed_ms` and step offsets count from here.
     pub started: Instant,
     /// Values saved and set.
-    pub saved: Map<String, Value>,
+    saved: Map<String, Value>,
     /// Successes per step name, 0 for each of its own steps until it succeeds.
-    pub counts: BTreeMap<String, u64>,
-    /// The previous step's result.
-    pub last: Option<Value>,
-    /// The innermost loop's iteration, 1-based.
-    pub iteration: Option<u64>,
-    /// In `after:`: every client's results.
-    pub clients: Option<Value>,
+    counts: BTreeMap<String, u64>,
+    /// The innermost loop's pass, 1-based.
+    iteration: Option<u64>,
     /// Its own connection pool, made by the first `http` step (many clients never need one).
     pub http: Option<reqwest::Client>,
     /// Its HTTP connections' base URL and headers, rendered on first use.
@@ -51,66 +44,116 @@ pub struct Ctx<'a> {
     pub mcp: Sessions,
     /// Assertions run so far (`expect`, `check`, and the implicit check of an MCP answer).
     pub assertions_run: u64,
-    /// Latencies of the steps that sent something.
-    pub latency: LatencyRecorder,
+    /// What templates see, kept up to date by the setters below.
+    scope: Arc<Scope>,
+    /// `counts` as templates see it: every step name of the plan, 0 until it first succeeds.
+    scope_counts: Arc<Scope>,
 }
 
 impl<'a> Ctx<'a> {
+    /// A client's context; `index` is its 0-based position among all instances, `clients` what
+    /// `after:` sees of every client.
     pub fn new(shared: &'a Shared, actor: Actor, index: u64, clients: Option<Value>) -> Self {
+        let started = Instant::now();
+        let scope = Arc::new(Scope::default());
+        for (name, value) in shared.before_saved() {
+            scope.set(name, Jinja::from(Serde(value)));
+        }
+        for (name, value) in &shared.globals {
+            scope.set(name, value.clone());
+        }
+        let client = ClientInfo {
+            group: actor.group.clone(),
+            id: actor.client_id,
+            index,
+            started,
+        };
+        scope.set("client", Jinja::from_object(client));
+        let scope_counts = Arc::new(Scope::default());
+        for name in shared.zero_counts.keys() {
+            scope_counts.set(name, Jinja::from(0));
+        }
+        scope.set("counts", scope_counts.value());
+        if let Some(clients) = &clients {
+            scope.set("clients", Jinja::from(Serde(clients)));
+        }
         Self {
             shared,
             actor,
-            index,
-            started: Instant::now(),
+            started,
             saved: shared.before_saved().clone(),
             counts: BTreeMap::new(),
-            last: None,
             iteration: None,
-            clients,
             http: None,
             http_connections: BTreeMap::new(),
             mcp: Sessions::default(),
             assertions_run: 0,
-            latency: LatencyRecorder::new(),
+            scope,
+            scope_counts,
         }
     }
 
     /// The template context: everything in scope, plus `result` while a step's result is checked.
-    pub fn context(&self, result: Option<&Value>) -> Jinja {
-        let mut scope: BTreeMap<String, Jinja> = self
-            .saved
-            .iter()
-            .map(|(k, v)| (k.clone(), Jinja::from(Serde(v))))
-            .collect();
-        for (name, value) in &self.shared.globals {
-            scope.insert(name.to_string(), value.clone());
+    pub fn context(&self, result: Option<&Arc<Value>>) -> Jinja {
+        match result {
+            Some(result) => self.scope.set("result", Json::value(result.clone())),
+            None => self.forget_result(),
         }
-        let client = serde_json::json!({
-            "group": &*self.actor.group,
-            "id": self.actor.client_id,
-            "index": self.index,
-            "elapsed_ms": millis(self.started.elapsed()),
-        });
-        scope.insert("client".into(), Jinja::from(Serde(client)));
-        let mut counts = self.shared.zero_counts.clone();
-        counts.extend(self.counts.iter().map(|(name, n)| (name.clone(), *n)));
-        scope.insert("counts".into(), Jinja::from(Serde(&counts)));
-        if let Some(last) = &self.last {
-            scope.insert("last".into(), Jinja::from(Serde(last)));
+        self.scope.value()
+    }
+
+    /// Takes `result` out of scope, once a step's result has been checked.
+    pub fn forget_result(&self) {
+        self.scope.remove("result");
+    }
+
+    /// Saves a value under `name`, for later steps and the result file.
+    pub fn save(&mut self, name: &str, value: Value) {
+        self.scope.set(name, Jinja::from(Serde(&value)));
+        self.saved.insert(name.to_string(), value);
+    }
+
+    /// The previous step's result, `last` in templates.
+    pub fn set_last(&mut self, document: Arc<Value>) {
+        self.scope.set("last", Json::value(document));
+    }
+
+    /// The innermost loop's pass, `iteration` in templates (none outside a loop).
+    pub fn set_iteration(&mut self, iteration: Option<u64>) {
+        self.iteration = iteration;
+        match iteration {
+            Some(n) => self.scope.set("iteration", Jinja::from(n)),
+            None => self.scope.remove("iteration"),
         }
-        if let Some(iteration) = self.iteration {
-            scope.insert("iteration".into(), Jinja::from(iteration));
-        }
-        if let Some(clients) = &self.clients {
-            scope.insert("clients".into(), Jinja::from(Serde(clients)));
-        }
+    }
+
+    pub fn iteration(&self) -> Option<u64> {
+        self.iteration
+    }
+
+    /// The step named `step` succeeded once more.
+    pub fn count_success(&mut self, step: &str) {
+        let n = self.counts.entry(step.to_string()).or_default();
+        *n += 1;
+        self.scope_counts.set(step, Jinja::from(*n));
+    }
+
+    /// Starts the counts of the client's own steps at 0, for its result file.
+    pub fn start_counts(&mut self, counts: BTreeMap<String, u64>) {
+        self.counts = counts;
+    }
+
+    /// A handshake opened a session: `session_id` and its companions change.
+    pub fn opened(&mut self, session: Opened) {
+        self.mcp.opened(session);
         for (name, value) in self.mcp.scope() {
-            scope.insert(name.into(), Jinja::from(Serde(value)));
+            self.scope.set(name, Jinja::from(Serde(value)));
         }
-        if let Some(result) = result {
-            scope.insert("result".into(), Jinja::from(Serde(result)));
-        }
-        Jinja::from(scope)
+    }
+
+    /// What the client saved, and its counts, for its result file.
+    pub fn into_tallies(self) -> (Map<String, Value>, BTreeMap<String, u64>) {
+        (self.saved, self.counts)
     }
 
     pub fn render(&self, value: &ValuePlan) -> Result<Value, RenderError> {

@@ -73,6 +73,26 @@ impl StepError {
     pub fn heals_by_waiting(&self) -> bool {
         !matches!(self, StepError::Sql { lasting: true, .. })
     }
+
+    /// What kind of failure this is, as the metrics count it.
+    pub fn class(&self) -> &'static str {
+        match self {
+            StepError::Interrupted => "interrupted",
+            StepError::TimedOut(_) => "timeout",
+            StepError::Render(_) | StepError::Set { .. } | StepError::Param { .. } | StepError::Check(_) => "template",
+            StepError::Barrier(_) => "barrier",
+            StepError::CheckFalse(_) | StepError::Assertion { .. } => "assertion",
+            StepError::Save { .. } => "save",
+            StepError::Unsent(unsent) => unsent.class(),
+            StepError::Http(failure) => failure.class(),
+            StepError::Mcp(failure) => failure.class(),
+            StepError::SessionExpired { .. } => "session_expired",
+            StepError::Status { .. } => "status",
+            StepError::JsonRpc { .. } => "jsonrpc",
+            StepError::NoHandshake | StepError::Reinitialize(_) => "reinitialize",
+            StepError::Sql { .. } => "sql",
+        }
+    }
 }
 
 /// Why a template, or what it rendered to, could not be used.

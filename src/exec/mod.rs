@@ -11,14 +11,17 @@ mod error;
 pub mod event;
 mod kind;
 pub mod latency;
+mod metrics;
 mod result;
 mod run;
 mod scenario;
+mod scope;
 mod session;
 mod shared;
 mod step;
 
 pub use event::{Actor, Event, Exchange};
+pub use metrics::{MetricsReport, Point, StepMetrics};
 pub use result::{ClientResult, Iteration, Latency, ScenarioResult, Status, StepResult};
 pub use run::Run;
 pub use scenario::run_scenario;

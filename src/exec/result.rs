@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::metrics::MetricsReport;
 use crate::assert::AssertionResult;
 use crate::kind::Kind;
 use crate::source::Pos;
@@ -61,6 +62,8 @@ pub struct ScenarioResult {
     pub after: Vec<StepResult>,
     /// Per step name: latency percentiles of the steps that sent something.
     pub latency: BTreeMap<String, Latency>,
+    /// Per step name and in total: requests, outcomes, answers and a per-second series.
+    pub metrics: MetricsReport,
 }
 
 impl ScenarioResult {

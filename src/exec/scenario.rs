@@ -10,7 +10,6 @@ use tokio::time::Instant;
 
 use super::client::{self, Finished, Instance};
 use super::event::Event;
-use super::latency::LatencyRecorder;
 use super::result::{ClientResult, ScenarioResult, Status};
 use super::run::Run;
 use super::shared::Shared;
@@ -33,11 +32,7 @@ pub async fn run_scenario(plan: Arc<Plan>, run: &Run, events: UnboundedSender<Ev
     let started_at = chrono::Utc::now();
     let started = Instant::now();
     let mut assertions_run = 0;
-    let mut latency = LatencyRecorder::default();
-    let mut tally = |finished: &Finished| {
-        assertions_run += finished.assertions_run;
-        latency.merge(&finished.latency);
-    };
+    let mut tally = |finished: &Finished| assertions_run += finished.assertions_run;
 
     let before = phase(&shared, "before", &plan.before, None).await;
     tally(&before);
@@ -92,7 +87,8 @@ pub async fn run_scenario(plan: Arc<Plan>, run: &Run, events: UnboundedSender<Ev
         before: before.result.steps,
         clients,
         after,
-        latency: latency.summary(),
+        latency: shared.metrics.latency(),
+        metrics: shared.metrics.report(),
     }
 }
 

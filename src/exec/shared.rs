@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 use super::barriers::Barriers;
 use super::databases::Databases;
 use super::event::Event;
+use super::metrics::Metrics;
 use crate::plan::Plan;
 
 /// Run-wide facts, shared by every client of a scenario.
@@ -31,6 +32,8 @@ pub struct Shared {
     pub barriers: Barriers,
     /// The scenario's database pools.
     pub databases: Databases,
+    /// What its requests and steps came to, aggregated as they go.
+    pub metrics: Metrics,
     /// When the scenario started.
     pub started: tokio::time::Instant,
     /// What `before:` saved, which every client and `after:` starts with.
@@ -58,6 +61,7 @@ impl Shared {
             scenario: plan.name.as_str().into(),
             barriers: Barriers::new(&plan.barriers),
             databases: Databases::default(),
+            metrics: Metrics::new(),
             globals,
             events,
             cancel,

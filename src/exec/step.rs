@@ -80,7 +80,7 @@ async fn run_step(ctx: &mut Ctx<'_>, step: &StepPlan) -> (StepResult, bool) {
         Action::Check(a) => attempt::run(ctx, step, a, &mut out).await,
     };
     if out.status.passed() {
-        *ctx.counts.entry(step.name.clone()).or_default() += 1;
+        ctx.count_success(&step.name);
     }
     out.elapsed_ms = millis(started.elapsed());
     (out, contained)

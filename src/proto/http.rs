@@ -43,6 +43,14 @@ pub enum Unsent {
 }
 
 impl Unsent {
+    /// `connect` or `invalid_request`, as the metrics count failures.
+    pub fn class(&self) -> &'static str {
+        match self {
+            Unsent::Connect { .. } => "connect",
+            Unsent::Invalid(_) => "invalid_request",
+        }
+    }
+
     /// What a failed send of `url` was, when the request never went out.
     pub fn of(url: &str, e: &reqwest::Error) -> Option<Unsent> {
         if e.is_builder() {
@@ -77,6 +85,18 @@ pub enum Failure {
         /// `max_answer`, bytes.
         limit: u64,
     },
+}
+
+impl Failure {
+    /// What kind of failure this is, as the metrics count it.
+    pub fn class(&self) -> &'static str {
+        match self {
+            Failure::Unsent(unsent) => unsent.class(),
+            Failure::Timeout { .. } => "timeout",
+            Failure::Broken { .. } => "broken",
+            Failure::TooLarge { .. } => "too_large",
+        }
+    }
 }
 
 /// Why a body could not be read whole.

@@ -52,6 +52,7 @@ pub(crate) fn scenario(name: &str, clients: Vec<ClientResult>) -> ScenarioResult
         clients,
         after: Vec::new(),
         latency: BTreeMap::new(),
+        metrics: Default::default(),
     }
 }
 

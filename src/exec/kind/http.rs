@@ -7,6 +7,7 @@ use serde_json::Value;
 use super::{Attempt, Leaf, Outcome};
 use crate::exec::ctx::{Ctx, RenderedHttp};
 use crate::exec::error::StepError;
+use crate::exec::metrics;
 use crate::plan::step::Http;
 use crate::plan::{Body, HttpConn, MAX_ANSWER};
 use crate::proto::http::{self, Request};
@@ -63,7 +64,11 @@ impl Leaf for Http {
         if let Ok(document) = &answer
             && let Some(ms) = document["elapsed_ms"].as_f64()
         {
-            ctx.latency.record(attempt.step, Duration::from_secs_f64(ms / 1000.0));
+            let answered = metrics::Answer {
+                status: document["status"].as_u64().and_then(|s| u16::try_from(s).ok()),
+                verdict: None,
+            };
+            (ctx.shared.metrics).answered(attempt.step, Duration::from_secs_f64(ms / 1000.0), answered);
         }
         let response = match &answer {
             Ok(document) => document.clone(),

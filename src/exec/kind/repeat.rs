@@ -27,7 +27,7 @@ struct Bounds {
 pub async fn run(ctx: &mut Ctx<'_>, repeat: &Repeat, out: &mut StepResult) -> Result<bool, RenderError> {
     let bounds = bounds(ctx, &repeat.repeat)?;
     let mut halted = false;
-    let outer = ctx.iteration;
+    let outer = ctx.iteration();
     let start = Instant::now();
     for n in 1.. {
         if bounds.times.is_some_and(|t| n > t) {
@@ -51,7 +51,7 @@ pub async fn run(ctx: &mut Ctx<'_>, repeat: &Repeat, out: &mut StepResult) -> Re
             }
         }
         let began = Instant::now();
-        ctx.iteration = Some(n);
+        ctx.set_iteration(Some(n));
         let Ran {
             results,
             status,
@@ -72,7 +72,7 @@ pub async fn run(ctx: &mut Ctx<'_>, repeat: &Repeat, out: &mut StepResult) -> Re
             break;
         }
     }
-    ctx.iteration = outer;
+    ctx.set_iteration(outer);
     if out.status.failed() {
         out.error = (out.iterations.iter().rev()).find_map(|i| StepResult::first_error(&i.steps));
     }

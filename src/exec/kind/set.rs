@@ -12,7 +12,7 @@ impl Leaf for Set {
                 name: name.clone(),
                 source,
             })?;
-            ctx.saved.insert(name.clone(), value);
+            ctx.save(name, value);
         }
         Ok(Outcome::Done)
     }

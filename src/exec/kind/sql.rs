@@ -7,6 +7,7 @@ use super::{Attempt, Leaf, Outcome};
 use crate::duration_text::millis;
 use crate::exec::ctx::Ctx;
 use crate::exec::error::StepError;
+use crate::exec::metrics;
 use crate::mask::mask_url;
 use crate::plan::SqlConnectionPlan;
 use crate::plan::step::Sql;
@@ -32,7 +33,7 @@ impl Leaf for Sql {
             Err(e) => Err(e),
         };
         if answer.is_ok() {
-            ctx.latency.record(attempt.step, started.elapsed());
+            (ctx.shared.metrics).answered(attempt.step, started.elapsed(), metrics::Answer::default());
         }
         let masked = mask_url(&url);
         let request = json!({"connection": name, "url": masked, "query": self.query.text, "params": values});

@@ -129,3 +129,16 @@ pub enum Failure {
     #[error("{0}")]
     Broken(String),
 }
+
+impl Failure {
+    /// What kind of failure this is, as the metrics count it.
+    pub fn class(&self) -> &'static str {
+        match self {
+            Failure::Unsent(unsent) => unsent.class(),
+            Failure::Timeout { .. } | Failure::Idle { .. } => "timeout",
+            Failure::TooLarge { .. } => "too_large",
+            Failure::StreamClosed | Failure::Broken(_) => "broken",
+            Failure::WrongId { .. } | Failure::NotJsonRpc(_) => "protocol",
+        }
+    }
+}

@@ -24,7 +24,7 @@ impl Leaf for Initialize {
         let opened = Opened::of(&connection.client);
         let session = opened.id.clone();
         if answer.result.is_some() {
-            ctx.mcp.opened(opened);
+            ctx.opened(opened);
         }
         Ok(Answered::new(answer, session, None).into_outcome(ctx, attempt))
     }

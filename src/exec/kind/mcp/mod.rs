@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use super::{Attempt, Outcome};
 use crate::exec::ctx::Ctx;
 use crate::exec::error::StepError;
+use crate::exec::metrics;
 use crate::exec::session::{Connection, Handshake, Opened};
 use crate::plan::OnExpired;
 use crate::plan::{McpConn, ValuePlan};
@@ -40,6 +41,17 @@ pub enum Verdict {
     TerminationRefused,
 }
 
+impl Verdict {
+    /// Its name in `report.json`'s metrics.
+    fn key(self) -> &'static str {
+        match self {
+            Verdict::Expired => "expired",
+            Verdict::Rejected => "rejected",
+            Verdict::TerminationRefused => "termination_refused",
+        }
+    }
+}
+
 /// What the step's answer came to, before it becomes the result document
 /// `{status, headers, body, result, error, events, session_id, session, elapsed_ms, ttfb_ms}`.
 struct Answered {
@@ -61,7 +73,11 @@ impl Answered {
 
     fn into_outcome(self, ctx: &mut Ctx<'_>, attempt: &Attempt<'_>) -> Outcome {
         let elapsed = std::time::Duration::from_secs_f64(self.answer.elapsed_ms / 1000.0);
-        ctx.latency.record(attempt.step, elapsed);
+        let answered = metrics::Answer {
+            status: Some(self.answer.status),
+            verdict: self.verdict.map(Verdict::key),
+        };
+        ctx.shared.metrics.answered(attempt.step, elapsed, answered);
         let required = self.required();
         let answer = self.answer;
         let mut document = json!({
@@ -200,7 +216,7 @@ async fn send_own(ctx: &mut Ctx<'_>, conn: &McpConn, message: &Message) -> Resul
     }
     let answer = deliver(&mut connection.client, message).await?;
     let session = connection.client.session_id().map(str::to_string);
-    ctx.mcp.opened(opened);
+    ctx.opened(opened);
     ctx.mcp.reinitialized += 1;
     let verdict = verdict_of(message, &answer);
     let mut answered = Answered::new(answer, session, verdict);

@@ -1,0 +1,405 @@
+//! A scenario's metrics, aggregated as its clients go: per step name and for the whole scenario,
+//! a latency histogram of the requests, counts of how the steps ended and what the servers
+//! answered, and a per-second series. Memory is fixed per step name (plus one point per step
+//! per active second), however many calls a run makes: nothing is kept per call or per client.
+//!
+//! Every client records into the one table behind a lock, held for a few hundred nanoseconds
+//! per request; that is cheaper than a histogram per client, which 10,000 clients would each
+//! hold and the scenario would merge at the end.
+
+use std::collections::BTreeMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+use serde::Serialize;
+use tokio::time::Instant;
+
+use super::result::Latency;
+
+/// The slowest sample kept, in microseconds (one hour); slower ones count as an hour.
+const MAX_MICROS: u64 = 3_600_000_000;
+
+/// Significant figures kept: 2 gives 1% resolution at a fraction of the memory of 3.
+const SIGFIG: u8 = 2;
+
+/// What a request's answer said, besides how long it took.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Answer {
+    /// The HTTP status, for HTTP and MCP requests.
+    pub status: Option<u16>,
+    /// What an MCP answer said of its session (`expired`, `rejected`, `termination_refused`).
+    pub verdict: Option<&'static str>,
+}
+
+/// The metrics of one scenario.
+pub struct Metrics {
+    started: Instant,
+    table: Mutex<Table>,
+}
+
+#[derive(Default)]
+struct Table {
+    /// Sorted by name: a scenario has a handful of step names, so a binary search over a vector
+    /// is as fast as hashing one.
+    steps: Vec<(Box<str>, Tally)>,
+    total: Tally,
+}
+
+/// Everything counted for one step name, or for the whole scenario.
+struct Tally {
+    latency: Histogram<u64>,
+    passed: u64,
+    failed: u64,
+    failures: BTreeMap<&'static str, u64>,
+    statuses: BTreeMap<u16, u64>,
+    verdicts: BTreeMap<&'static str, u64>,
+    series: Series,
+}
+
+/// The per-second series: the second being filled, and the points of the seconds before it.
+struct Series {
+    second: u64,
+    latency: Histogram<u64>,
+    requests: u64,
+    errors: u64,
+    points: Vec<Point>,
+}
+
+/// One second of a series: the requests answered in it, the steps that failed in it, and the
+/// latency of its requests.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Point {
+    /// Seconds from the scenario's start.
+    pub second: u64,
+    pub requests: u64,
+    pub errors: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p50_ms: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p99_ms: Option<f64>,
+}
+
+/// What `report.json` says of one step name, or of the whole scenario.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct StepMetrics {
+    /// Requests that got an answer.
+    pub requests: u64,
+    /// Steps that held, and those that did not.
+    pub passed: u64,
+    pub failed: u64,
+    /// Failed steps by what went wrong (`timeout`, `assertion`, `status`, …).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub failures: BTreeMap<&'static str, u64>,
+    /// Answers by HTTP status.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub statuses: BTreeMap<u16, u64>,
+    /// MCP answers by what they said of the session.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub verdicts: BTreeMap<&'static str, u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency: Option<Latency>,
+    /// One point per second in which something was answered or failed; quiet seconds are left
+    /// out.
+    pub series: Vec<Point>,
+}
+
+/// The metrics `report.json` holds.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct MetricsReport {
+    /// Every step together.
+    pub total: StepMetrics,
+    /// Per step name.
+    pub steps: BTreeMap<String, StepMetrics>,
+}
+
+impl Metrics {
+    /// Metrics whose series count seconds from now.
+    pub fn new() -> Self {
+        Self {
+            started: Instant::now(),
+            table: Mutex::default(),
+        }
+    }
+
+    /// A request of `step` was answered after `elapsed`.
+    pub fn answered(&self, step: &str, elapsed: Duration, answer: Answer) {
+        let micros = u64::try_from(elapsed.as_micros()).unwrap_or(MAX_MICROS).min(MAX_MICROS);
+        let mut table = self.lock();
+        let second = self.started.elapsed().as_secs();
+        let Table { steps, total } = &mut *table;
+        for tally in [total, tally_mut(steps, step)] {
+            tally.answered(second, micros, answer);
+        }
+    }
+
+    /// A leaf step ended: passed, or failed for the reason `failure` names.
+    pub fn ended(&self, step: &str, failure: Option<&'static str>) {
+        let mut table = self.lock();
+        let second = self.started.elapsed().as_secs();
+        let Table { steps, total } = &mut *table;
+        for tally in [total, tally_mut(steps, step)] {
+            tally.ended(second, failure);
+        }
+    }
+
+    /// Latency percentiles per step name, of the steps that were answered.
+    pub fn latency(&self) -> BTreeMap<String, Latency> {
+        let table = self.lock();
+        (table.steps.iter())
+            .filter_map(|(name, tally)| Some((name.to_string(), latency(&tally.latency)?)))
+            .collect()
+    }
+
+    /// Everything counted so far, the second being filled included.
+    pub fn report(&self) -> MetricsReport {
+        let table = self.lock();
+        MetricsReport {
+            total: table.total.report(),
+            steps: (table.steps.iter())
+                .map(|(name, tally)| (name.to_string(), tally.report()))
+                .collect(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Table> {
+        // A client that panicked while holding the lock left whole numbers behind; keep counting.
+        self.table.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn tally_mut<'t>(steps: &'t mut Vec<(Box<str>, Tally)>, step: &str) -> &'t mut Tally {
+    let index = match steps.binary_search_by(|(name, _)| (**name).cmp(step)) {
+        Ok(index) => index,
+        Err(index) => {
+            steps.insert(index, (step.into(), Tally::default()));
+            index
+        }
+    };
+    &mut steps[index].1
+}
+
+impl Default for Tally {
+    fn default() -> Self {
+        Self {
+            latency: new_histogram(),
+            passed: 0,
+            failed: 0,
+            failures: BTreeMap::new(),
+            statuses: BTreeMap::new(),
+            verdicts: BTreeMap::new(),
+            series: Series {
+                second: 0,
+                latency: new_histogram(),
+                requests: 0,
+                errors: 0,
+                points: Vec::new(),
+            },
+        }
+    }
+}
+
+impl Tally {
+    fn answered(&mut self, second: u64, micros: u64, answer: Answer) {
+        record(&mut self.latency, micros);
+        if let Some(status) = answer.status {
+            *self.statuses.entry(status).or_default() += 1;
+        }
+        if let Some(verdict) = answer.verdict {
+            *self.verdicts.entry(verdict).or_default() += 1;
+        }
+        let series = self.series.at(second);
+        series.requests += 1;
+        record(&mut series.latency, micros);
+    }
+
+    fn ended(&mut self, second: u64, failure: Option<&'static str>) {
+        let Some(failure) = failure else {
+            self.passed += 1;
+            return;
+        };
+        self.failed += 1;
+        *self.failures.entry(failure).or_default() += 1;
+        self.series.at(second).errors += 1;
+    }
+
+    fn report(&self) -> StepMetrics {
+        let mut series = self.series.points.clone();
+        series.extend(self.series.point());
+        StepMetrics {
+            requests: self.latency.len(),
+            passed: self.passed,
+            failed: self.failed,
+            failures: self.failures.clone(),
+            statuses: self.statuses.clone(),
+            verdicts: self.verdicts.clone(),
+            latency: latency(&self.latency),
+            series,
+        }
+    }
+}
+
+impl Series {
+    /// The series with `second` being filled: the second before it, if it counted anything,
+    /// becomes a point.
+    fn at(&mut self, second: u64) -> &mut Self {
+        if second > self.second {
+            if let Some(point) = self.point() {
+                self.points.push(point);
+            }
+            self.second = second;
+            self.latency.reset();
+            self.requests = 0;
+            self.errors = 0;
+        }
+        self
+    }
+
+    /// The second being filled as a point, unless nothing happened in it.
+    fn point(&self) -> Option<Point> {
+        let quantile = |q| (!self.latency.is_empty()).then(|| millis(self.latency.value_at_quantile(q)));
+        (self.requests > 0 || self.errors > 0).then(|| Point {
+            second: self.second,
+            requests: self.requests,
+            errors: self.errors,
+            p50_ms: quantile(0.50),
+            p99_ms: quantile(0.99),
+        })
+    }
+}
+
+/// An auto-resizing histogram that starts with the smallest counters array and grows as far as
+/// the slowest sample needs.
+fn new_histogram() -> Histogram<u64> {
+    Histogram::new(SIGFIG).expect("2 significant figures are valid")
+}
+
+fn record(histogram: &mut Histogram<u64>, micros: u64) {
+    // Auto-resizing up to an hour cannot fail; clamp rather than lose a sample regardless.
+    if histogram.record(micros).is_err() {
+        histogram.saturating_record(micros);
+    }
+}
+
+fn latency(h: &Histogram<u64>) -> Option<Latency> {
+    (!h.is_empty()).then(|| Latency {
+        count: h.len(),
+        min_ms: millis(h.min()),
+        p50_ms: millis(h.value_at_quantile(0.50)),
+        p90_ms: millis(h.value_at_quantile(0.90)),
+        p99_ms: millis(h.value_at_quantile(0.99)),
+        max_ms: millis(h.max()),
+    })
+}
+
+/// Microseconds as milliseconds.
+fn millis(micros: u64) -> f64 {
+    micros as f64 / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(status: u16) -> Answer {
+        Answer {
+            status: Some(status),
+            verdict: None,
+        }
+    }
+
+    /// Within the histogram's 1% resolution.
+    fn close(actual: f64, expected: f64) -> bool {
+        (actual - expected).abs() <= expected * 0.01 + 0.001
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn percentiles_counts_and_statuses_per_step_and_in_total() {
+        let metrics = Metrics::new();
+        for n in 1..=100 {
+            metrics.answered("call echo", Duration::from_millis(n), ok(200));
+            metrics.ended("call echo", None);
+        }
+        metrics.answered("call echo", Duration::from_millis(7), ok(500));
+        metrics.ended("call echo", Some("status"));
+        metrics.ended("wait", None);
+        let report = metrics.report();
+        let echo = &report.steps["call echo"];
+        assert_eq!((echo.requests, echo.passed, echo.failed), (101, 100, 1));
+        assert_eq!(echo.statuses, BTreeMap::from([(200, 100), (500, 1)]));
+        assert_eq!(echo.failures, BTreeMap::from([("status", 1)]));
+        let latency = echo.latency.as_ref().unwrap();
+        assert!(close(latency.p50_ms, 50.0), "{latency:?}");
+        assert!(close(latency.p99_ms, 99.0), "{latency:?}");
+        assert!(close(latency.max_ms, 100.0), "{latency:?}");
+        assert!(report.steps["wait"].latency.is_none());
+        assert_eq!(
+            (report.total.requests, report.total.passed, report.total.failed),
+            (101, 101, 1)
+        );
+        assert_eq!(metrics.latency().keys().collect::<Vec<_>>(), ["call echo"]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_series_has_a_point_per_active_second() {
+        let metrics = Metrics::new();
+        for _ in 0..3 {
+            metrics.answered("get", Duration::from_millis(10), ok(200));
+        }
+        tokio::time::advance(Duration::from_millis(1500)).await;
+        metrics.answered("get", Duration::from_millis(40), ok(200));
+        metrics.ended("get", Some("timeout"));
+        // Seconds 2 to 4 are quiet.
+        tokio::time::advance(Duration::from_secs(3)).await;
+        metrics.answered("get", Duration::from_millis(20), ok(200));
+        let series = metrics.report().steps["get"].series.clone();
+        let seconds: Vec<_> = series.iter().map(|p| (p.second, p.requests, p.errors)).collect();
+        assert_eq!(seconds, [(0, 3, 0), (1, 1, 1), (4, 1, 0)]);
+        assert!(close(series[0].p99_ms.unwrap(), 10.0));
+        assert!(close(series[1].p50_ms.unwrap(), 40.0));
+        assert_eq!(metrics.report().total.series.len(), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_second_with_only_failures_has_no_percentiles() {
+        let metrics = Metrics::new();
+        metrics.ended("connect", Some("connection"));
+        let point = &metrics.report().steps["connect"].series[0];
+        assert_eq!((point.requests, point.errors, point.p50_ms), (0, 1, None));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn memory_does_not_grow_with_calls() {
+        let metrics = Metrics::new();
+        for n in 0..200_000u64 {
+            metrics.answered("call echo", Duration::from_micros(100 + n % 5000), ok(200));
+            metrics.ended("call echo", None);
+        }
+        let table = metrics.lock();
+        let (_, tally) = &table.steps[0];
+        // One second, one point at most; the histograms' counters arrays stay at their size.
+        assert!(tally.series.points.is_empty());
+        assert!(
+            tally.latency.distinct_values() < 2048,
+            "{}",
+            tally.latency.distinct_values()
+        );
+        assert_eq!(tally.latency.len(), 200_000);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn samples_over_an_hour_are_clamped() {
+        let metrics = Metrics::new();
+        metrics.answered("slow", Duration::from_secs(10 * 3600), Answer::default());
+        metrics.answered("slow", Duration::MAX, Answer::default());
+        let latency = metrics.latency()["slow"].clone();
+        assert_eq!(latency.count, 2);
+        assert!(close(latency.max_ms, 3_600_000.0), "{latency:?}");
+    }
+}
