@@ -36,9 +36,9 @@ pub struct LatencyRecorder {
 /// One step's samples: few as a list of microseconds, as recorded (an hour fits in a `u32`);
 /// many in a histogram, which then holds them all and the list is empty.
 #[derive(Debug, Clone, Default)]
-struct Samples {
-    list: Vec<u32>,
-    histogram: Option<Box<Histogram<u64>>>,
+pub(super) struct Samples {
+    pub(super) list: Vec<u32>,
+    pub(super) histogram: Option<Box<Histogram<u64>>>,
 }
 
 impl LatencyRecorder {
@@ -136,12 +136,12 @@ impl LatencyRecorder {
 }
 
 impl Samples {
-    fn is_empty(&self) -> bool {
+    pub(super) fn is_empty(&self) -> bool {
         self.list.is_empty() && self.histogram.as_ref().is_none_or(|h| h.is_empty())
     }
 
     /// Records a sample of `micros` (at most [`MAX_MICROS`]).
-    fn record(&mut self, micros: u64) {
+    pub(super) fn record(&mut self, micros: u64) {
         if self.histogram.is_none() && self.list.len() < LIST_LIMIT {
             self.list.push(u32::try_from(micros).unwrap_or(u32::MAX));
             return;
@@ -167,7 +167,7 @@ fn new_histogram() -> Histogram<u64> {
 }
 
 /// A histogram of listed samples.
-fn list_histogram(list: &[u32]) -> Histogram<u64> {
+pub(super) fn list_histogram(list: &[u32]) -> Histogram<u64> {
     let mut h = new_histogram();
     for &micros in list {
         if h.record(u64::from(micros)).is_err() {
@@ -178,7 +178,7 @@ fn list_histogram(list: &[u32]) -> Histogram<u64> {
 }
 
 /// Microseconds as milliseconds.
-fn millis(micros: u64) -> f64 {
+pub(super) fn millis(micros: u64) -> f64 {
     micros as f64 / 1000.0
 }
 

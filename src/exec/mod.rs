@@ -11,6 +11,7 @@ mod error;
 pub mod event;
 mod kind;
 pub mod latency;
+mod record;
 mod result;
 mod run;
 mod scenario;
@@ -19,7 +20,8 @@ mod shared;
 mod step;
 
 pub use event::{Actor, Event, Exchange};
-pub use result::{ClientResult, Iteration, Latency, ScenarioResult, Status, StepResult};
+pub use record::Record;
+pub use result::{ClientResult, Iteration, Latency, Passes, ScenarioResult, Spread, Status, StepResult};
 pub use run::Run;
 pub use scenario::run_scenario;
 

@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 use super::barriers::Barriers;
 use super::databases::Databases;
 use super::event::Event;
+use super::record::Record;
 use crate::plan::Plan;
 
 /// Run-wide facts, shared by every client of a scenario.
@@ -27,6 +28,8 @@ pub struct Shared {
     pub events: UnboundedSender<Event>,
     /// Cancelled on Ctrl-C.
     pub cancel: CancellationToken,
+    /// How much of each loop's passes the results keep.
+    pub record: Record,
     /// The scenario's barriers.
     pub barriers: Barriers,
     /// The scenario's database pools.
@@ -48,6 +51,7 @@ impl Shared {
         run: &Value,
         events: UnboundedSender<Event>,
         cancel: CancellationToken,
+        record: Record,
     ) -> Self {
         let globals = [
             ("vars", Jinja::from(Serde(&plan.vars))),
@@ -61,6 +65,7 @@ impl Shared {
             globals,
             events,
             cancel,
+            record,
             started: tokio::time::Instant::now(),
             before: std::sync::OnceLock::new(),
             zero_counts: crate::plan::zero_counts(plan.steps()),

@@ -75,6 +75,7 @@ pub(crate) fn step(name: &str, status: Status, error: Option<&str>) -> StepResul
         assertions: Vec::new(),
         steps: Vec::new(),
         iterations: Vec::new(),
+        passes: None,
     }
 }
 
