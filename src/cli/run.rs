@@ -8,6 +8,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::signals::{self, Stop};
 use super::{EXIT_FAILED, EXIT_INVALID, EXIT_OK, VarArgs, compile_all, compile_with, report, run_lab};
+use crate::exec::Record;
 use crate::lab::Lab;
 use crate::plan::Plan;
 use crate::report::{ProgressMode, console};
@@ -54,6 +55,10 @@ pub struct RunArgs {
     /// keeps its first bytes, with its full size beside it.
     #[arg(long, value_name = "SIZE", default_value = "64KiB", value_parser = size)]
     transcript_body_limit: u64,
+    /// Which of a loop's passes the result files keep in full; every pass is counted and measured
+    /// in the loop's `passes` either way.
+    #[arg(long, value_enum, default_value_t = Record::Bounded)]
+    record: Record,
 }
 
 /// Runs the scenarios behind the paths; returns the exit code.
@@ -144,6 +149,7 @@ fn options(args: &RunArgs) -> Options {
         progress: args.progress,
         quiet: args.quiet,
         transcript_body_limit: args.transcript_body_limit,
+        record: args.record,
     }
 }
 

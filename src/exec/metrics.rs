@@ -15,13 +15,8 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 use tokio::time::Instant;
 
+use super::latency::{latency, micros, millis, new_histogram, record};
 use super::result::Latency;
-
-/// The slowest sample kept, in microseconds (one hour); slower ones count as an hour.
-const MAX_MICROS: u64 = 3_600_000_000;
-
-/// Significant figures kept: 2 gives 1% resolution at a fraction of the memory of 3.
-const SIGFIG: u8 = 2;
 
 /// What a request's answer said, besides how long it took.
 #[derive(Debug, Clone, Copy, Default)]
@@ -124,7 +119,7 @@ impl Metrics {
 
     /// A request of `step` was answered after `elapsed`.
     pub fn answered(&self, step: &str, elapsed: Duration, answer: Answer) {
-        let micros = u64::try_from(elapsed.as_micros()).unwrap_or(MAX_MICROS).min(MAX_MICROS);
+        let micros = micros(elapsed);
         let mut table = self.lock();
         let second = self.started.elapsed().as_secs();
         let Table { steps, total } = &mut *table;
@@ -272,35 +267,6 @@ impl Series {
             p99_ms: quantile(0.99),
         })
     }
-}
-
-/// An auto-resizing histogram that starts with the smallest counters array and grows as far as
-/// the slowest sample needs.
-fn new_histogram() -> Histogram<u64> {
-    Histogram::new(SIGFIG).expect("2 significant figures are valid")
-}
-
-fn record(histogram: &mut Histogram<u64>, micros: u64) {
-    // Auto-resizing up to an hour cannot fail; clamp rather than lose a sample regardless.
-    if histogram.record(micros).is_err() {
-        histogram.saturating_record(micros);
-    }
-}
-
-fn latency(h: &Histogram<u64>) -> Option<Latency> {
-    (!h.is_empty()).then(|| Latency {
-        count: h.len(),
-        min_ms: millis(h.min()),
-        p50_ms: millis(h.value_at_quantile(0.50)),
-        p90_ms: millis(h.value_at_quantile(0.90)),
-        p99_ms: millis(h.value_at_quantile(0.99)),
-        max_ms: millis(h.max()),
-    })
-}
-
-/// Microseconds as milliseconds.
-fn millis(micros: u64) -> f64 {
-    micros as f64 / 1000.0
 }
 
 #[cfg(test)]

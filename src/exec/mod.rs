@@ -10,8 +10,9 @@ mod databases;
 mod error;
 pub mod event;
 mod kind;
-pub mod latency;
+mod latency;
 mod metrics;
+mod record;
 mod result;
 mod run;
 mod scenario;
@@ -22,7 +23,8 @@ mod step;
 
 pub use event::{Actor, Event, Exchange};
 pub use metrics::{MetricsReport, Point, StepMetrics};
-pub use result::{ClientResult, Iteration, Latency, ScenarioResult, Status, StepResult};
+pub use record::Record;
+pub use result::{ClientResult, Iteration, Latency, Passes, ScenarioResult, Spread, Status, StepResult};
 pub use run::Run;
 pub use scenario::run_scenario;
 

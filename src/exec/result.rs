@@ -163,9 +163,13 @@ pub struct StepResult {
     /// Nested steps of a `group`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub steps: Vec<StepResult>,
-    /// Iterations of a `repeat`.
+    /// Iterations of a `repeat` kept in full, with their own numbers: under `--record bounded`
+    /// every failed or interrupted one, the first 10 and the last.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub iterations: Vec<Iteration>,
+    /// A `repeat`'s every pass, counted and measured, kept in full or not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub passes: Option<Passes>,
 }
 
 impl StepResult {
@@ -185,6 +189,7 @@ impl StepResult {
             assertions: Vec::new(),
             steps: Vec::new(),
             iterations: Vec::new(),
+            passes: None,
         }
     }
 
@@ -213,4 +218,33 @@ pub struct Iteration {
     /// How it ended.
     pub status: Status,
     pub steps: Vec<StepResult>,
+}
+
+/// Every pass of one `repeat` loop, in fixed memory however many ran.
+#[derive(Debug, Clone, Serialize)]
+pub struct Passes {
+    /// Passes run (`passed + failed + interrupted`).
+    pub total: u64,
+    pub passed: u64,
+    pub failed: u64,
+    /// At most one: the pass a stop cut short.
+    pub interrupted: u64,
+    /// Passes in `iterations`.
+    pub kept: u64,
+    /// Passes counted here only (`total - kept`).
+    pub omitted: u64,
+    /// For a fixed-rate loop: how late the passes started against their schedule.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lateness_ms: Option<Spread>,
+    /// How long the passes took (absent when none ran: a stop came first).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub elapsed_ms: Option<Spread>,
+}
+
+/// Percentiles of a loop's passes, in milliseconds (1% resolution).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Spread {
+    pub p50: f64,
+    pub p99: f64,
+    pub max: f64,
 }

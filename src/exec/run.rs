@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
 
+use super::record::Record;
+
 /// One invocation of `runner run`: what all its scenarios share.
 #[derive(Debug, Clone)]
 pub struct Run {
@@ -16,16 +18,19 @@ pub struct Run {
     pub env: BTreeMap<String, String>,
     /// Cancelled on Ctrl-C: every client stops at its next await.
     pub cancel: CancellationToken,
+    /// How much of each loop's passes the results keep.
+    pub record: Record,
 }
 
 impl Run {
     /// A new run with this process's environment.
-    pub fn new(cancel: CancellationToken) -> Self {
+    pub fn new(cancel: CancellationToken, record: Record) -> Self {
         Self {
             id: uuid::Uuid::new_v4().to_string(),
             started_at: Utc::now(),
             env: std::env::vars().collect(),
             cancel,
+            record,
         }
     }
 

@@ -24,6 +24,7 @@ pub async fn run_scenario(plan: Arc<Plan>, run: &Run, events: UnboundedSender<Ev
         &run.info(),
         events,
         run.cancel.clone(),
+        run.record,
     ));
     shared.emit(Event::ScenarioStarted {
         scenario: shared.scenario.clone(),

@@ -14,6 +14,7 @@ use super::barriers::Barriers;
 use super::databases::Databases;
 use super::event::Event;
 use super::metrics::Metrics;
+use super::record::Record;
 use crate::plan::Plan;
 
 /// Run-wide facts, shared by every client of a scenario.
@@ -28,6 +29,8 @@ pub struct Shared {
     pub events: UnboundedSender<Event>,
     /// Cancelled on Ctrl-C.
     pub cancel: CancellationToken,
+    /// How much of each loop's passes the results keep.
+    pub record: Record,
     /// The scenario's barriers.
     pub barriers: Barriers,
     /// The scenario's database pools.
@@ -51,6 +54,7 @@ impl Shared {
         run: &Value,
         events: UnboundedSender<Event>,
         cancel: CancellationToken,
+        record: Record,
     ) -> Self {
         let globals = [
             ("vars", Jinja::from(Serde(&plan.vars))),
@@ -65,6 +69,7 @@ impl Shared {
             globals,
             events,
             cancel,
+            record,
             started: tokio::time::Instant::now(),
             before: std::sync::OnceLock::new(),
             zero_counts: crate::plan::zero_counts(plan.steps()),

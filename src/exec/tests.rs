@@ -21,9 +21,17 @@ fn plan(text: &str) -> Arc<crate::plan::Plan> {
 }
 
 async fn run(text: &str) -> ScenarioResult {
+    run_recording(text, Record::Bounded).await
+}
+
+async fn run_recording(text: &str, record: Record) -> ScenarioResult {
     let (events, _rx) = mpsc::unbounded_channel();
-    let run = Run::new(CancellationToken::new());
+    let run = Run::new(CancellationToken::new(), record);
     run_scenario(plan(text), &run, events).await
+}
+
+fn kept(step: &StepResult) -> Vec<u64> {
+    step.iterations.iter().map(|i| i.iteration).collect()
 }
 
 #[tokio::test(start_paused = true)]
@@ -50,6 +58,73 @@ async fn a_slow_pass_does_not_shift_the_next() {
     let lateness: Vec<f64> = repeat.iterations.iter().map(|i| i.lateness_ms.unwrap()).collect();
     // The second pass is late (the first overran), the third is back on its 4s slot.
     assert_eq!(lateness, [0.0, 1000.0, 0.0]);
+}
+
+/// 1,000 passes, of which 3 and 500 fail and the loop goes on.
+const THOUSAND_PASSES: &str = "clients:\n  a:\n    steps:\n      - repeat: { times: 1000 }\n        steps:\n          - check: \"{{ iteration not in [3, 500] }}\"\n            continue_on_failure: true\n";
+
+#[tokio::test(start_paused = true)]
+async fn a_long_loop_keeps_its_first_failed_and_last_passes_and_counts_them_all() {
+    let result = run(THOUSAND_PASSES).await;
+    let repeat = &result.clients[0].steps[0];
+    // Pass 3 failed too, and is among the first ten.
+    assert_eq!(kept(repeat), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 500, 1000]);
+    assert_eq!(repeat.iterations[2].status, Status::Failed);
+    assert_eq!(repeat.iterations[10].status, Status::Failed);
+    assert_eq!(repeat.iterations[11].status, Status::Passed);
+    let passes = repeat.passes.as_ref().unwrap();
+    assert_eq!(
+        (passes.total, passes.passed, passes.failed, passes.interrupted),
+        (1000, 998, 2, 0)
+    );
+    assert_eq!((passes.kept, passes.omitted), (12, 988));
+    assert_eq!(passes.lateness_ms, None, "a closed loop has no schedule");
+    assert!(passes.elapsed_ms.is_some());
+    // The error and the status are those of a loop that kept everything.
+    assert_eq!(repeat.status, Status::Failed);
+    let last_failure = StepResult::first_error(&repeat.iterations[10].steps);
+    assert!(last_failure.is_some());
+    assert_eq!(repeat.error, last_failure);
+    assert_eq!(result.clients[0].status, Status::Failed);
+}
+
+#[tokio::test(start_paused = true)]
+async fn record_all_keeps_every_pass() {
+    let result = run_recording(THOUSAND_PASSES, Record::All).await;
+    let repeat = &result.clients[0].steps[0];
+    assert_eq!(kept(repeat), (1..=1000).collect::<Vec<_>>());
+    let passes = repeat.passes.as_ref().unwrap();
+    assert_eq!(
+        (passes.total, passes.failed, passes.kept, passes.omitted),
+        (1000, 2, 1000, 0)
+    );
+    let bounded = run(THOUSAND_PASSES).await;
+    assert_eq!(repeat.error, bounded.clients[0].steps[0].error);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_fixed_rate_loop_sums_up_the_lateness_of_every_pass() {
+    // Pass 500 takes 2.5s on a 1s schedule: 501 starts 1.5s late, 502 0.5s, 503 on time. Those
+    // passes are not kept, but the aggregate has them.
+    let result = run(
+        "clients:\n  a:\n    steps:\n      - repeat: { every: 1s, times: 1000 }\n        steps:\n          - wait: \"{{ '2500ms' if iteration == 500 else '10ms' }}\"\n      - check: \"{{ true }}\"\n",
+    )
+    .await;
+    assert_eq!(result.status, Status::Passed, "{:?}", result.error);
+    let repeat = &result.clients[0].steps[0];
+    assert_eq!(kept(repeat), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 1000]);
+    let passes = repeat.passes.as_ref().unwrap();
+    assert_eq!(
+        (passes.total, passes.passed, passes.kept, passes.omitted),
+        (1000, 1000, 11, 989)
+    );
+    let within = |actual: f64, expected: f64| (actual - expected).abs() <= expected * 0.01 + 0.001;
+    let lateness = passes.lateness_ms.unwrap();
+    assert_eq!((lateness.p50, lateness.p99), (0.0, 0.0), "{lateness:?}");
+    assert!(within(lateness.max, 1500.0), "{lateness:?}");
+    let elapsed = passes.elapsed_ms.unwrap();
+    assert!(within(elapsed.p50, 10.0) && within(elapsed.p99, 10.0), "{elapsed:?}");
+    assert!(within(elapsed.max, 2500.0), "{elapsed:?}");
 }
 
 #[tokio::test(start_paused = true)]
@@ -175,7 +250,7 @@ async fn after_sees_every_client_and_before_values() {
 async fn cancellation_stops_a_long_wait_and_marks_the_run_interrupted() {
     let (events, _rx) = mpsc::unbounded_channel();
     let cancel = CancellationToken::new();
-    let run = Run::new(cancel.clone());
+    let run = Run::new(cancel.clone(), Record::Bounded);
     let plan = plan("clients:\n  a:\n    count: 2\n    steps:\n      - wait: 1h\n      - check: \"{{ true }}\"\n");
     let task = tokio::spawn(async move { run_scenario(plan, &run, events).await });
     tokio::time::sleep(Duration::from_secs(5)).await;

@@ -76,6 +76,7 @@ pub(crate) fn step(name: &str, status: Status, error: Option<&str>) -> StepResul
         assertions: Vec::new(),
         steps: Vec::new(),
         iterations: Vec::new(),
+        passes: None,
     }
 }
 

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use super::schedule::Schedule;
+use crate::exec::Record;
 use crate::report::ProgressMode;
 
 /// How a suite runs and where it writes.
@@ -17,4 +18,6 @@ pub struct Options {
     pub quiet: bool,
     /// The bytes of each body that `transcript.jsonl` keeps.
     pub transcript_body_limit: u64,
+    /// How much of each loop's passes the results keep.
+    pub record: Record,
 }

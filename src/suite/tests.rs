@@ -32,6 +32,7 @@ fn options(out: &Path, schedule: Schedule) -> Options {
         progress: ProgressMode::Never,
         quiet: true,
         transcript_body_limit: 64 * 1024,
+        record: crate::exec::Record::Bounded,
     }
 }
 

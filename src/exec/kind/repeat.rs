@@ -1,6 +1,8 @@
 //! `repeat`: closed loops (the next pass starts when the last ends) and fixed-rate loops, whose
 //! passes start on absolute deadlines so a slow pass does not shift the next; each pass's
-//! lateness is recorded.
+//! lateness is recorded. What the result keeps of the passes is [`passes`]' business.
+
+mod passes;
 
 use std::time::Duration;
 
@@ -14,6 +16,7 @@ use crate::exec::error::RenderError;
 use crate::exec::result::{Iteration, Status, StepResult};
 use crate::plan::step::Repeat;
 use crate::plan::{RepeatPlan, Resolved, ValuePlan};
+use passes::Tally;
 
 /// When a loop stops.
 struct Bounds {
@@ -29,6 +32,7 @@ pub async fn run(ctx: &mut Ctx<'_>, repeat: &Repeat, out: &mut StepResult) -> Re
     let mut halted = false;
     let outer = ctx.iteration();
     let start = Instant::now();
+    let mut tally = Tally::new(ctx.shared.record);
     for n in 1.. {
         if bounds.times.is_some_and(|t| n > t) {
             break;
@@ -57,13 +61,16 @@ pub async fn run(ctx: &mut Ctx<'_>, repeat: &Repeat, out: &mut StepResult) -> Re
             status,
             halted: stopped,
         } = ctx.steps(&repeat.steps).await;
-        out.iterations.push(Iteration {
+        let lateness = bounds.every.map(|_| began - due);
+        let elapsed = began.elapsed();
+        let pass = Iteration {
             iteration: n,
-            lateness_ms: bounds.every.map(|_| millis(began - due)),
-            elapsed_ms: millis(began.elapsed()),
+            lateness_ms: lateness.map(millis),
+            elapsed_ms: millis(elapsed),
             status,
             steps: results,
-        });
+        };
+        tally.add(pass, lateness, elapsed);
         if status != Status::Passed && out.status != Status::Interrupted {
             out.status = status;
         }
@@ -73,6 +80,10 @@ pub async fn run(ctx: &mut Ctx<'_>, repeat: &Repeat, out: &mut StepResult) -> Re
         }
     }
     ctx.set_iteration(outer);
+    let (kept, passes) = tally.finish();
+    out.iterations = kept;
+    out.passes = Some(passes);
+    // The newest failure kept: the last pass's when it failed.
     if out.status.failed() {
         out.error = (out.iterations.iter().rev()).find_map(|i| StepResult::first_error(&i.steps));
     }
