@@ -14,8 +14,10 @@ use tokio::time::Instant;
 use super::error::{RenderError, StepError};
 use super::event::{Actor, Event, Exchange};
 use super::latency::LatencyRecorder;
+use super::result::Status;
 use super::session::Sessions;
 use super::shared::Shared;
+use super::transcript::Outbox;
 use crate::duration_text::millis;
 use crate::plan::{DurationPlan, ValuePlan, parse_duration};
 use crate::source::Pos;
@@ -53,6 +55,8 @@ pub struct Ctx<'a> {
     pub assertions_run: u64,
     /// Latencies of the steps that sent something.
     pub latency: LatencyRecorder,
+    /// Its exchanges until their step ends and the transcript mode says which to write.
+    outbox: Outbox,
 }
 
 impl<'a> Ctx<'a> {
@@ -72,6 +76,7 @@ impl<'a> Ctx<'a> {
             mcp: Sessions::default(),
             assertions_run: 0,
             latency: LatencyRecorder::new(),
+            outbox: Outbox::new(shared.transcript),
         }
     }
 
@@ -154,14 +159,29 @@ impl<'a> Ctx<'a> {
         format!("{}:{at}", self.shared.plan.path.display())
     }
 
-    /// Puts one request and its answer in the transcript.
-    pub fn exchanged(&self, step: &str, sent_at: DateTime<Utc>, request: Value, response: Value) {
-        self.shared.emit(Event::Exchange(Box::new(Exchange {
+    /// False when the transcript is off: a request's line need not be built.
+    pub fn transcribing(&self) -> bool {
+        self.outbox.wanted()
+    }
+
+    /// Puts one request and its answer in the transcript, if the transcript mode keeps it once
+    /// its step has ended ([`Ctx::step_ended`]).
+    pub fn exchanged(&mut self, step: &str, sent_at: DateTime<Utc>, request: Value, response: Value) {
+        self.outbox.add(Exchange {
             actor: self.actor.clone(),
             step: step.into(),
             sent_at,
             request,
             response,
-        })));
+        });
+    }
+
+    /// Sends the ended step's exchanges that the transcript keeps; a step that did not pass
+    /// keeps all of them, so that its failure can be read in full. Waits while the reporter is
+    /// behind: an exchange is never dropped, and never piles up unbounded.
+    pub async fn step_ended(&mut self, status: Status) {
+        for exchange in self.outbox.step_ended(status.passed()) {
+            self.shared.emit(Event::Exchange(Box::new(exchange))).await;
+        }
     }
 }

@@ -17,11 +17,13 @@ mod scenario;
 mod session;
 mod shared;
 mod step;
+mod transcript;
 
 pub use event::{Actor, Event, Exchange};
 pub use result::{ClientResult, Iteration, Latency, ScenarioResult, Status, StepResult};
 pub use run::Run;
 pub use scenario::run_scenario;
+pub use transcript::{FIRST_EXCHANGES, TranscriptMode};
 
 #[cfg(test)]
 mod tests;

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
 
+use super::transcript::TranscriptMode;
+
 /// One invocation of `runner run`: what all its scenarios share.
 #[derive(Debug, Clone)]
 pub struct Run {
@@ -16,16 +18,19 @@ pub struct Run {
     pub env: BTreeMap<String, String>,
     /// Cancelled on Ctrl-C: every client stops at its next await.
     pub cancel: CancellationToken,
+    /// Which exchanges `transcript.jsonl` keeps.
+    pub transcript: TranscriptMode,
 }
 
 impl Run {
-    /// A new run with this process's environment.
+    /// A new run with this process's environment, keeping the default transcript.
     pub fn new(cancel: CancellationToken) -> Self {
         Self {
             id: uuid::Uuid::new_v4().to_string(),
             started_at: Utc::now(),
             env: std::env::vars().collect(),
             cancel,
+            transcript: TranscriptMode::default(),
         }
     }
 
