@@ -7,8 +7,8 @@ use super::event::Exchange;
 /// What `transcript.jsonl` keeps.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum TranscriptMode {
-    /// Every exchange of a step that failed or was interrupted, and the first
-    /// [`FIRST_EXCHANGES`] of each client instance.
+    /// Every exchange of a step that failed or was interrupted, and the first 10 of each client
+    /// instance.
     #[default]
     Failures,
     /// Every exchange.
