@@ -29,12 +29,17 @@ struct Run {
 
 /// Writes `name: NAME` and `body` to a scenario file and runs it with `--set` for each of `sets`.
 async fn run_with(name: &str, sets: &[(&str, &str)], body: &str) -> Run {
+    run_with_args(name, sets, body, &[]).await
+}
+
+/// [`run_with`], with more arguments for `runner run`.
+async fn run_with_args(name: &str, sets: &[(&str, &str)], body: &str, more: &[&str]) -> Run {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join(format!("{name}.yaml"));
     std::fs::write(&file, format!("name: {name}\n{body}")).unwrap();
     let out = dir.path().join("out");
     let sets: Vec<String> = sets.iter().map(|(var, value)| format!("{var}={value}")).collect();
-    let output = support::binary::run_file(&file, &sets, &out, Path::new(".")).await;
+    let output = support::binary::run_file_with(&file, &sets, &out, Path::new("."), more).await;
     Run {
         _dir: dir,
         file,
@@ -489,8 +494,14 @@ after:
 #[tokio::test]
 async fn retry_polls_a_row_until_another_group_updates_it() {
     let schema = Schema::create().await;
-    let run = run("pg-retry", schema.url(), &retry_scenario("$1")).await;
+    let run = run_retry("pg-retry", schema.url(), &retry_scenario("$1")).await;
     assert_retry_waited_for_the_update(&run);
+}
+
+/// Runs [`retry_scenario`]: its poller's attempts outnumber the first exchanges the default
+/// transcript keeps, and its last, passing one is the one to read.
+async fn run_retry(name: &str, url: &str, body: &str) -> Run {
+    run_with_args(name, &[("db", url)], body, &["--transcript", "all"]).await
 }
 
 /// A poller that retries until the row is `disconnected`, and a group that changes it after 1s;
@@ -1020,7 +1031,7 @@ clients:
 #[tokio::test]
 async fn sqlite_retry_polls_a_row_until_another_group_updates_it() {
     let (_db, url) = sqlite_db();
-    let run = run("sqlite-retry", &url, &retry_scenario("?1")).await;
+    let run = run_retry("sqlite-retry", &url, &retry_scenario("?1")).await;
     assert_retry_waited_for_the_update(&run);
 }
 

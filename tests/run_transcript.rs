@@ -297,3 +297,66 @@ clients:
     let big = lines.iter().find(|l| l["step"] == "big").unwrap();
     assert_eq!(big["response"]["body"].as_str().unwrap().len(), 1024);
 }
+
+#[tokio::test]
+async fn by_default_the_transcript_keeps_each_clients_first_ten_exchanges_and_every_failed_step() {
+    let server = start_mcp(McpOptions::default()).await;
+    let scenario = format!(
+        r#"name: kept
+connections:
+  server: {{ mcp: {{ url: "{}" }} }}
+clients:
+  main:
+    steps:
+      - initialize: {{}}
+      - repeat: {{ times: 12 }}
+        steps:
+          - name: loop
+            call: echo
+            arguments: {{ text: "{{{{ iteration }}}}" }}
+      - name: fails
+        call: echo
+        arguments: {{ text: wrong }}
+        expect:
+          - $.result.content[0].text: right
+        retry: {{ within: 250ms, every: 100ms }}
+        continue_on_failure: true
+      - name: after
+        call: echo
+        arguments: {{ text: after }}
+"#,
+        server.url()
+    );
+    let steps = |out: &Path| -> Vec<String> {
+        lines(out)
+            .iter()
+            .map(|l| l["step"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (code, out, console, _dir) = run(&scenario, &[]).await;
+    assert_eq!(code, Some(1), "{console}");
+    let attempts = json(&out.join("client_1_main.json"))["steps"][2]["attempts"]
+        .as_u64()
+        .unwrap() as usize;
+    assert!(attempts >= 2, "{attempts}");
+    let mut expected = vec!["initialize".to_string(); 2];
+    expected.extend(std::iter::repeat_n("loop".to_string(), 8));
+    expected.extend(std::iter::repeat_n("fails".to_string(), attempts));
+    assert_eq!(steps(&out), expected);
+    let failed = lines(&out).pop().unwrap();
+    assert_eq!(
+        failed["request"]["body"]["params"]["arguments"]["text"], "wrong",
+        "{failed}"
+    );
+
+    let (code, out, console, _dir) = run(&scenario, &["--transcript", "all"]).await;
+    assert_eq!(code, Some(1), "{console}");
+    let attempts = json(&out.join("client_1_main.json"))["steps"][2]["attempts"]
+        .as_u64()
+        .unwrap() as usize;
+    assert_eq!(steps(&out).len(), 2 + 12 + attempts + 1);
+
+    let (code, out, console, _dir) = run(&scenario, &["--transcript", "off"]).await;
+    assert_eq!(code, Some(1), "{console}");
+    assert_eq!(std::fs::read_to_string(out.join("transcript.jsonl")).unwrap(), "");
+}

@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 use super::signals::{self, Stop};
 use super::{EXIT_FAILED, EXIT_INVALID, EXIT_OK, VarArgs, compile_all, compile_with, report, run_lab};
 use crate::exec::Record;
+use crate::exec::TranscriptMode;
 use crate::lab::Lab;
 use crate::plan::Plan;
 use crate::report::{ProgressMode, console};
@@ -51,6 +52,10 @@ pub struct RunArgs {
     /// results folder.
     #[arg(long, value_name = "URL", requires = "lab")]
     lab_database: Option<String>,
+    /// Which exchanges transcript.jsonl keeps: those of every step that failed plus each
+    /// client's first 10 (`failures`), every one (`all`), or none (`off`).
+    #[arg(long, value_enum, default_value_t = TranscriptMode::Failures)]
+    transcript: TranscriptMode,
     /// Keep at most this much of each body in transcript.jsonl (`64KiB`, `1MiB`); a cut body
     /// keeps its first bytes, with its full size beside it.
     #[arg(long, value_name = "SIZE", default_value = "64KiB", value_parser = size)]
@@ -148,6 +153,7 @@ fn options(args: &RunArgs) -> Options {
         },
         progress: args.progress,
         quiet: args.quiet,
+        transcript: args.transcript,
         transcript_body_limit: args.transcript_body_limit,
         record: args.record,
     }

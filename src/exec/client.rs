@@ -68,10 +68,12 @@ pub async fn run(
     let record = render_record(&ctx, record, &mut status, &mut error);
     let who = format!("{} #{}", instance.group, instance.client_id);
     shared.barriers.leave(&instance.group, &who, status == Status::Failed);
-    shared.emit(Event::ClientFinished {
-        actor,
-        passed: status.passed(),
-    });
+    shared
+        .emit(Event::ClientFinished {
+            actor,
+            passed: status.passed(),
+        })
+        .await;
     let session_id = ctx.mcp.current.clone();
     let session_ids = ctx.mcp.ids.clone();
     let reinitialized = ctx.mcp.reinitialized;

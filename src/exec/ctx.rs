@@ -13,9 +13,11 @@ use tokio::time::Instant;
 
 use super::error::{RenderError, StepError};
 use super::event::{Actor, Event, Exchange};
+use super::result::Status;
 use super::scope::{ClientInfo, Json, Scope};
 use super::session::{Opened, Sessions};
 use super::shared::Shared;
+use super::transcript::Outbox;
 use crate::plan::{DurationPlan, ValuePlan, parse_duration};
 use crate::source::Pos;
 
@@ -48,6 +50,8 @@ pub struct Ctx<'a> {
     scope: Arc<Scope>,
     /// `counts` as templates see it: every step name of the plan, 0 until it first succeeds.
     scope_counts: Arc<Scope>,
+    /// Its exchanges until their step ends and the transcript mode says which to write.
+    outbox: Outbox,
 }
 
 impl<'a> Ctx<'a> {
@@ -90,6 +94,7 @@ impl<'a> Ctx<'a> {
             assertions_run: 0,
             scope,
             scope_counts,
+            outbox: Outbox::new(shared.transcript),
         }
     }
 
@@ -197,14 +202,29 @@ impl<'a> Ctx<'a> {
         format!("{}:{at}", self.shared.plan.path.display())
     }
 
-    /// Puts one request and its answer in the transcript.
-    pub fn exchanged(&self, step: &str, sent_at: DateTime<Utc>, request: Value, response: Value) {
-        self.shared.emit(Event::Exchange(Box::new(Exchange {
+    /// False when the transcript is off: a request's line need not be built.
+    pub fn transcribing(&self) -> bool {
+        self.outbox.wanted()
+    }
+
+    /// Puts one request and its answer in the transcript, if the transcript mode keeps it once
+    /// its step has ended ([`Ctx::step_ended`]).
+    pub fn exchanged(&mut self, step: &str, sent_at: DateTime<Utc>, request: Value, response: Value) {
+        self.outbox.add(Exchange {
             actor: self.actor.clone(),
             step: step.into(),
             sent_at,
             request,
             response,
-        })));
+        });
+    }
+
+    /// Sends the ended step's exchanges that the transcript keeps; a step that did not pass
+    /// keeps all of them, so that its failure can be read in full. Waits while the reporter is
+    /// behind: an exchange is never dropped, and never piles up unbounded.
+    pub async fn step_ended(&mut self, status: Status) {
+        for exchange in self.outbox.step_ended(status.passed()) {
+            self.shared.emit(Event::Exchange(Box::new(exchange))).await;
+        }
     }
 }

@@ -35,6 +35,14 @@ pub enum Event {
     ScenarioFinished { scenario: Arc<str>, passed: bool },
 }
 
+impl Event {
+    /// True for events that only feed the progress display, which may be dropped when the
+    /// reporter is behind; the others carry results and transcript lines, and must arrive.
+    pub fn progress_only(&self) -> bool {
+        matches!(self, Event::StepStarted { .. })
+    }
+}
+
 /// One request and its answer, for `transcript.jsonl`. Header values named in `masked` and any
 /// `Authorization` header are already masked.
 #[derive(Debug, Clone, Serialize)]

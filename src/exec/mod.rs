@@ -20,6 +20,7 @@ mod scope;
 mod session;
 mod shared;
 mod step;
+mod transcript;
 
 pub use event::{Actor, Event, Exchange};
 pub use metrics::{MetricsReport, Point, StepMetrics};
@@ -27,6 +28,7 @@ pub use record::Record;
 pub use result::{ClientResult, Iteration, Latency, Passes, ScenarioResult, Spread, Status, StepResult};
 pub use run::Run;
 pub use scenario::run_scenario;
+pub use transcript::{FIRST_EXCHANGES, TranscriptMode};
 
 #[cfg(test)]
 mod tests;

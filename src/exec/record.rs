@@ -4,8 +4,8 @@
 /// aggregate counts every pass.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum Record {
-    /// Every failed or interrupted pass, the first 10 and the last; the rest only in the
-    /// aggregate, so a result file does not grow with the length of a run.
+    /// The first 10 passes, the first 100 failed or interrupted ones after those, and the last;
+    /// the rest only in the aggregate, so a result file does not grow with the length of a run.
     #[default]
     Bounded,
     /// Every pass (for short functional runs).

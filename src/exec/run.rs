@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
 
 use super::record::Record;
+use super::transcript::TranscriptMode;
 
 /// One invocation of `runner run`: what all its scenarios share.
 #[derive(Debug, Clone)]
@@ -20,17 +21,20 @@ pub struct Run {
     pub cancel: CancellationToken,
     /// How much of each loop's passes the results keep.
     pub record: Record,
+    /// Which exchanges `transcript.jsonl` keeps.
+    pub transcript: TranscriptMode,
 }
 
 impl Run {
-    /// A new run with this process's environment.
-    pub fn new(cancel: CancellationToken, record: Record) -> Self {
+    /// A new run with this process's environment, keeping the default results and transcript.
+    pub fn new(cancel: CancellationToken) -> Self {
         Self {
             id: uuid::Uuid::new_v4().to_string(),
             started_at: Utc::now(),
             env: std::env::vars().collect(),
             cancel,
-            record,
+            record: Record::default(),
+            transcript: TranscriptMode::default(),
         }
     }
 

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::mpsc::Sender;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
@@ -17,19 +17,22 @@ use crate::duration_text::millis;
 use crate::plan::{GroupPlan, Plan};
 
 /// Runs one compiled scenario to its end (or to Ctrl-C) and returns everything it found.
-pub async fn run_scenario(plan: Arc<Plan>, run: &Run, events: UnboundedSender<Event>) -> ScenarioResult {
+pub async fn run_scenario(plan: Arc<Plan>, run: &Run, events: Sender<Event>) -> ScenarioResult {
     let shared = Arc::new(Shared::new(
         plan.clone(),
         &run.env,
         &run.info(),
         events,
+        run.transcript,
         run.cancel.clone(),
         run.record,
     ));
-    shared.emit(Event::ScenarioStarted {
-        scenario: shared.scenario.clone(),
-        groups: plan.groups.iter().map(|g| (g.name.as_str().into(), g.count)).collect(),
-    });
+    shared
+        .emit(Event::ScenarioStarted {
+            scenario: shared.scenario.clone(),
+            groups: plan.groups.iter().map(|g| (g.name.as_str().into(), g.count)).collect(),
+        })
+        .await;
     let started_at = chrono::Utc::now();
     let started = Instant::now();
     let mut assertions_run = 0;
@@ -73,10 +76,12 @@ pub async fn run_scenario(plan: Arc<Plan>, run: &Run, events: UnboundedSender<Ev
         (false, true) => Status::Passed,
         (false, false) => Status::Failed,
     };
-    shared.emit(Event::ScenarioFinished {
-        scenario: shared.scenario.clone(),
-        passed: status.passed(),
-    });
+    shared
+        .emit(Event::ScenarioFinished {
+            scenario: shared.scenario.clone(),
+            passed: status.passed(),
+        })
+        .await;
     ScenarioResult {
         name: plan.name.clone(),
         path: plan.path.clone(),

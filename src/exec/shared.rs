@@ -7,7 +7,7 @@ use std::sync::Arc;
 use minijinja::Value as Jinja;
 use minijinja::value::Serde;
 use serde_json::{Map, Value};
-use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::mpsc::Sender;
 use tokio_util::sync::CancellationToken;
 
 use super::barriers::Barriers;
@@ -15,6 +15,7 @@ use super::databases::Databases;
 use super::event::Event;
 use super::metrics::Metrics;
 use super::record::Record;
+use super::transcript::TranscriptMode;
 use crate::plan::Plan;
 
 /// Run-wide facts, shared by every client of a scenario.
@@ -25,8 +26,11 @@ pub struct Shared {
     pub scenario: Arc<str>,
     /// `vars`, `env` and `run`, converted once.
     pub(super) globals: [(&'static str, Jinja); 3],
-    /// Where events go.
-    pub events: UnboundedSender<Event>,
+    /// Where events go: a bounded channel, so that a slow reporter slows the clients down
+    /// instead of letting a backlog grow.
+    pub events: Sender<Event>,
+    /// Which exchanges the clients send to the transcript.
+    pub transcript: TranscriptMode,
     /// Cancelled on Ctrl-C.
     pub cancel: CancellationToken,
     /// How much of each loop's passes the results keep.
@@ -52,7 +56,8 @@ impl Shared {
         plan: Arc<Plan>,
         env: &BTreeMap<String, String>,
         run: &Value,
-        events: UnboundedSender<Event>,
+        events: Sender<Event>,
+        transcript: TranscriptMode,
         cancel: CancellationToken,
         record: Record,
     ) -> Self {
@@ -68,6 +73,7 @@ impl Shared {
             metrics: Metrics::new(),
             globals,
             events,
+            transcript,
             cancel,
             record,
             started: tokio::time::Instant::now(),
@@ -88,8 +94,14 @@ impl Shared {
         let _ = self.before.set(saved);
     }
 
-    /// Sends an event; a reporter that has gone away is not an error.
-    pub fn emit(&self, event: Event) {
-        let _ = self.events.send(event);
+    /// Sends an event, waiting while the channel is full; a progress-only event is dropped
+    /// instead (the display is a view, and skipping a step's start loses no result). A reporter
+    /// that has gone away is not an error.
+    pub async fn emit(&self, event: Event) {
+        if event.progress_only() {
+            let _ = self.events.try_send(event);
+        } else {
+            let _ = self.events.send(event).await;
+        }
     }
 }

@@ -51,10 +51,12 @@ pub async fn run_steps(ctx: &mut Ctx<'_>, steps: &[StepPlan]) -> Ran {
 /// Runs one step. The flag is true when the step failed only through nested steps that
 /// continue on failure: the failure counts, but does not stop the enclosing list.
 async fn run_step(ctx: &mut Ctx<'_>, step: &StepPlan) -> (StepResult, bool) {
-    ctx.shared.emit(Event::StepStarted {
-        actor: ctx.actor.clone(),
-        step: step.name.as_str().into(),
-    });
+    ctx.shared
+        .emit(Event::StepStarted {
+            actor: ctx.actor.clone(),
+            step: step.name.as_str().into(),
+        })
+        .await;
     let started = Instant::now();
     let mut out = StepResult::new(&step.name, step.action.kind(), step.at, millis(started - ctx.started));
     let contained = match &step.action {
@@ -83,5 +85,7 @@ async fn run_step(ctx: &mut Ctx<'_>, step: &StepPlan) -> (StepResult, bool) {
         ctx.count_success(&step.name);
     }
     out.elapsed_ms = millis(started.elapsed());
+    // A leaf's exchanges wait for this; a group's and a loop's were sent by their nested steps.
+    ctx.step_ended(out.status).await;
     (out, contained)
 }

@@ -25,8 +25,12 @@ async fn run(text: &str) -> ScenarioResult {
 }
 
 async fn run_recording(text: &str, record: Record) -> ScenarioResult {
-    let (events, _rx) = mpsc::unbounded_channel();
-    let run = Run::new(CancellationToken::new(), record);
+    // Nobody listens: every event is dropped at once, and no client waits for room.
+    let (events, _) = mpsc::channel(1);
+    let run = Run {
+        record,
+        ..Run::new(CancellationToken::new())
+    };
     run_scenario(plan(text), &run, events).await
 }
 
@@ -248,9 +252,9 @@ async fn after_sees_every_client_and_before_values() {
 
 #[tokio::test(start_paused = true)]
 async fn cancellation_stops_a_long_wait_and_marks_the_run_interrupted() {
-    let (events, _rx) = mpsc::unbounded_channel();
+    let (events, _) = mpsc::channel(1);
     let cancel = CancellationToken::new();
-    let run = Run::new(cancel.clone(), Record::Bounded);
+    let run = Run::new(cancel.clone());
     let plan = plan("clients:\n  a:\n    count: 2\n    steps:\n      - wait: 1h\n      - check: \"{{ true }}\"\n");
     let task = tokio::spawn(async move { run_scenario(plan, &run, events).await });
     tokio::time::sleep(Duration::from_secs(5)).await;
@@ -318,4 +322,34 @@ async fn a_templated_times_past_the_limit_fails_the_step() {
         error.contains("a count may be at most 1,000,000, found 2000000"),
         "{error}"
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_slow_reporter_holds_the_clients_back_and_drops_only_progress() {
+    const CAPACITY: usize = 4;
+    let (events, mut rx) = mpsc::channel(CAPACITY);
+    let run = Run::new(CancellationToken::new());
+    let plan = plan(
+        "clients:\n  a:\n    count: 5\n    steps:\n      - repeat: { times: 50 }\n        steps:\n          - set: { n: \"{{ iteration }}\" }\n      - check: \"{{ n == 50 }}\"\n",
+    );
+    let task = tokio::spawn(async move { run_scenario(plan, &run, events).await });
+    let (mut queued, mut step_starts, mut finished, mut scenario_events) = (0, 0, 0, 0);
+    loop {
+        queued = rx.len().max(queued);
+        let Some(event) = rx.recv().await else { break };
+        match event {
+            Event::StepStarted { .. } => step_starts += 1,
+            Event::ClientFinished { actor, passed } if &*actor.group == "a" => {
+                assert!(passed);
+                finished += 1;
+            }
+            Event::ScenarioStarted { .. } | Event::ScenarioFinished { .. } => scenario_events += 1,
+            _ => {}
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    assert_eq!(task.await.unwrap().status, Status::Passed);
+    assert!(queued <= CAPACITY, "{queued}");
+    assert_eq!((finished, scenario_events), (5, 2), "every result event arrives");
+    assert!(step_starts < 5 * 52, "progress is dropped while the reporter is behind");
 }

@@ -17,6 +17,12 @@ use crate::exec::{Run, run_scenario};
 use crate::plan::Plan;
 use crate::report::{Progress, Transcript, TranscriptRouter, drive};
 
+/// Events that may wait for the reporter. Bounded so that a reporter slower than the clients
+/// (a slow disk, thousands of clients) makes them wait at their next exchange instead of
+/// growing a backlog in memory; large enough that bursts of a few hundred clients' step
+/// starts and exchanges pass without waiting.
+const EVENTS_IN_FLIGHT: usize = 1024;
+
 /// The scenarios whose folder and transcript are ready, and those whose could not be made.
 struct Opened {
     ready: Vec<(Arc<Plan>, PathBuf)>,
@@ -35,7 +41,7 @@ pub(super) async fn run_batch(
         transcripts,
         unsaved,
     } = open(batch, options.transcript_body_limit);
-    let (events, receiver) = mpsc::unbounded_channel();
+    let (events, receiver) = mpsc::channel(EVENTS_IN_FLIGHT);
     let progress = Progress::new(options.progress, options.quiet);
     let reporter = tokio::spawn(drive(receiver, progress, transcripts));
     let runs = ready

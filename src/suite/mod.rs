@@ -49,7 +49,11 @@ impl Suite {
     /// Runs the scenarios as `options` schedule them, until the last one ends, a failure stops
     /// a fail-fast run, or `cancel` is cancelled.
     pub async fn run(self, options: &Options, cancel: CancellationToken) -> Outcome {
-        let run = Run::new(cancel.clone(), options.record);
+        let run = Run {
+            record: options.record,
+            transcript: options.transcript,
+            ..Run::new(cancel.clone())
+        };
         let several = self.plans.len() > 1;
         let started = chrono::Utc::now();
         let placed = self.plans.into_iter().map(|plan| {

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use super::schedule::Schedule;
 use crate::exec::Record;
+use crate::exec::TranscriptMode;
 use crate::report::ProgressMode;
 
 /// How a suite runs and where it writes.
@@ -16,6 +17,8 @@ pub struct Options {
     pub progress: ProgressMode,
     /// Show no progress, only the scenarios' lines and the summary.
     pub quiet: bool,
+    /// Which exchanges `transcript.jsonl` keeps.
+    pub transcript: TranscriptMode,
     /// The bytes of each body that `transcript.jsonl` keeps.
     pub transcript_body_limit: u64,
     /// How much of each loop's passes the results keep.

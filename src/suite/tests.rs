@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::*;
 use crate::compile::tests::compile_text;
+use crate::exec::TranscriptMode;
 use crate::report::ProgressMode;
 
 /// A scenario of `clients` instances that wait, then check `holds`: no server needed.
@@ -31,6 +32,7 @@ fn options(out: &Path, schedule: Schedule) -> Options {
         schedule,
         progress: ProgressMode::Never,
         quiet: true,
+        transcript: TranscriptMode::Failures,
         transcript_body_limit: 64 * 1024,
         record: crate::exec::Record::Bounded,
     }

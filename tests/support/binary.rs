@@ -20,11 +20,17 @@ pub async fn runner<S: AsRef<OsStr>>(args: &[S], cwd: &Path, limit: Duration) ->
 
 /// `runner run FILE --set S… --out OUT --progress never` in `cwd`, within 60 s.
 pub async fn run_file(file: &Path, sets: &[String], out: &Path, cwd: &Path) -> Output {
+    run_file_with(file, sets, out, cwd, &[]).await
+}
+
+/// [`run_file`] with more arguments after the others.
+pub async fn run_file_with(file: &Path, sets: &[String], out: &Path, cwd: &Path, more: &[&str]) -> Output {
     let mut args: Vec<OsString> = vec!["run".into(), file.into()];
     for set in sets {
         args.extend(["--set".into(), set.into()]);
     }
     args.extend(["--out".into(), out.into(), "--progress".into(), "never".into()]);
+    args.extend(more.iter().map(OsString::from));
     runner(&args, cwd, Duration::from_secs(60)).await
 }
 

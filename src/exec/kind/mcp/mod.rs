@@ -276,7 +276,11 @@ pub fn transcribe(ctx: &mut Ctx<'_>, step: &str, conn: &McpConn, unanswered: &st
     let Some(connection) = ctx.mcp.by_connection.get_mut(&conn.name) else {
         return;
     };
-    for sent in connection.client.take_sent() {
+    let sent = connection.client.take_sent();
+    if !ctx.transcribing() {
+        return;
+    }
+    for sent in sent {
         let mut headers = sent.headers;
         for name in &given {
             if let Some(value) = headers.get_mut(name) {
