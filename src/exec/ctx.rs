@@ -210,12 +210,26 @@ impl<'a> Ctx<'a> {
     /// Puts one request and its answer in the transcript, if the transcript mode keeps it once
     /// its step has ended ([`Ctx::step_ended`]).
     pub fn exchanged(&mut self, step: &str, sent_at: DateTime<Utc>, request: Value, response: Value) {
-        self.outbox.add(Exchange {
-            actor: self.actor.clone(),
-            step: step.into(),
-            sent_at,
-            request,
-            response,
+        self.exchanged_later(step, move || (sent_at, request, response));
+    }
+
+    /// As [`Ctx::exchanged`], with the request and answer built only if the transcript keeps them.
+    pub fn exchanged_later(
+        &mut self,
+        step: &str,
+        build: impl FnOnce() -> (DateTime<Utc>, Value, Value) + Send + 'static,
+    ) {
+        let actor = self.actor.clone();
+        let step: Arc<str> = step.into();
+        self.outbox.add(move || {
+            let (sent_at, request, response) = build();
+            Exchange {
+                actor,
+                step,
+                sent_at,
+                request,
+                response,
+            }
         });
     }
 

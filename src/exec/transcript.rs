@@ -21,15 +21,18 @@ pub enum TranscriptMode {
 /// run still shows what its traffic looked like.
 pub const FIRST_EXCHANGES: u64 = 10;
 
+/// An exchange not yet made into its transcript line: most held exchanges are dropped when their
+/// step passes, and building their JSON would cost more than the request did.
+type Deferred = Box<dyn FnOnce() -> Exchange + Send>;
+
 /// One client's exchanges on their way to the transcript: those it will certainly write, and
 /// those that wait for their step's end to learn whether it failed.
-#[derive(Debug)]
 pub struct Outbox {
     mode: TranscriptMode,
     /// Exchanges kept by the first-[`FIRST_EXCHANGES`] rule so far.
     first: u64,
     kept: Vec<Exchange>,
-    held: Vec<Exchange>,
+    held: Vec<Deferred>,
 }
 
 impl Outbox {
@@ -47,16 +50,17 @@ impl Outbox {
         self.mode != TranscriptMode::Off
     }
 
-    /// Takes one exchange of the running step.
-    pub fn add(&mut self, exchange: Exchange) {
+    /// Takes one exchange of the running step, built now if it will be written, later if its
+    /// step fails, or never.
+    pub fn add(&mut self, exchange: impl FnOnce() -> Exchange + Send + 'static) {
         match self.mode {
             TranscriptMode::Off => {}
-            TranscriptMode::All => self.kept.push(exchange),
+            TranscriptMode::All => self.kept.push(exchange()),
             TranscriptMode::Failures if self.first < FIRST_EXCHANGES => {
                 self.first += 1;
-                self.kept.push(exchange);
+                self.kept.push(exchange());
             }
-            TranscriptMode::Failures => self.held.push(exchange),
+            TranscriptMode::Failures => self.held.push(Box::new(exchange)),
         }
     }
 
@@ -67,7 +71,7 @@ impl Outbox {
         let mut out = std::mem::take(&mut self.kept);
         match passed {
             true => self.held.clear(),
-            false => out.append(&mut self.held),
+            false => out.extend(self.held.drain(..).map(|build| build())),
         }
         out
     }
@@ -95,11 +99,16 @@ mod tests {
         }
     }
 
+    fn built(step: &str, n: u64) -> impl FnOnce() -> Exchange + Send + 'static {
+        let exchange = exchange(step, n);
+        move || exchange
+    }
+
     /// `steps` one-exchange passing steps; the numbers of the exchanges written.
     fn passing(outbox: &mut Outbox, steps: std::ops::RangeInclusive<u64>) -> Vec<u64> {
         let mut written = Vec::new();
         for n in steps {
-            outbox.add(exchange("pass", n));
+            outbox.add(built("pass", n));
             written.extend(numbers(outbox.step_ended(true)));
         }
         written
@@ -120,7 +129,7 @@ mod tests {
         let mut outbox = Outbox::new(TranscriptMode::Failures);
         passing(&mut outbox, 1..=25);
         for attempt in 26..=28 {
-            outbox.add(exchange("fail", attempt));
+            outbox.add(built("fail", attempt));
         }
         assert_eq!(numbers(outbox.step_ended(false)), [26, 27, 28]);
         assert_eq!(
@@ -135,14 +144,14 @@ mod tests {
         let mut outbox = Outbox::new(TranscriptMode::Failures);
         passing(&mut outbox, 1..=8);
         for n in 9..=12 {
-            outbox.add(exchange("retried", n));
+            outbox.add(built("retried", n));
         }
         assert_eq!(numbers(outbox.step_ended(true)), [9, 10]);
 
         let mut outbox = Outbox::new(TranscriptMode::Failures);
         passing(&mut outbox, 1..=8);
         for n in 9..=12 {
-            outbox.add(exchange("retried", n));
+            outbox.add(built("retried", n));
         }
         assert_eq!(numbers(outbox.step_ended(false)), [9, 10, 11, 12]);
     }
@@ -156,7 +165,7 @@ mod tests {
         let mut off = Outbox::new(TranscriptMode::Off);
         assert!(!off.wanted());
         assert_eq!(passing(&mut off, 1..=25), [0u64; 0]);
-        off.add(exchange("fail", 26));
+        off.add(built("fail", 26));
         assert!(off.step_ended(false).is_empty());
     }
 }

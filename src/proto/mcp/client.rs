@@ -213,7 +213,8 @@ impl McpClient {
                 .await
                 .unwrap_or(Err(Failure::Timeout { after })),
         };
-        self.sent.lock().unwrap_or_else(PoisonError::into_inner)[slot].outcome = Some(outcome.clone());
+        self.sent.lock().unwrap_or_else(PoisonError::into_inner)[slot].outcome =
+            Some(outcome.as_ref().map(Answer::heard).map_err(Failure::clone));
         outcome
     }
 

@@ -66,6 +66,32 @@ pub struct Answer {
     pub sent_session: Option<String>,
 }
 
+impl Answer {
+    /// What the transcript shows of it: the answer as it came, without the parts the client
+    /// made of it (`result`, `error`, the request), which would only be copies.
+    pub fn heard(&self) -> Heard {
+        Heard {
+            status: self.status,
+            headers: self.headers.clone(),
+            body: self.body.clone(),
+            events: self.events.clone(),
+            elapsed_ms: self.elapsed_ms,
+            ttfb_ms: self.ttfb_ms,
+        }
+    }
+}
+
+/// An answer as the transcript shows it.
+#[derive(Debug, Clone)]
+pub struct Heard {
+    pub status: u16,
+    pub headers: Map<String, Value>,
+    pub body: Value,
+    pub events: Vec<Value>,
+    pub elapsed_ms: f64,
+    pub ttfb_ms: f64,
+}
+
 /// One HTTP request the client sent and what came of it, kept for the transcript, which shows
 /// every request, answered or not: the automatic `notifications/initialized` of `initialize`
 /// and the DELETE of `close` are requests of their own. (The client's answers to a server's
@@ -83,7 +109,7 @@ pub struct Sent {
     pub body: Value,
     /// `None` when the exchange was dropped before it ended (the step's own `timeout`, a stopped
     /// run).
-    pub outcome: Option<Result<Answer, Failure>>,
+    pub outcome: Option<Result<Heard, Failure>>,
 }
 
 /// Why a message got no answer.

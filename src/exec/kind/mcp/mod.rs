@@ -272,7 +272,6 @@ fn verdict_of(message: &Message, answer: &Answer) -> Option<Verdict> {
 /// answered or not; one whose exchange was dropped (the step's `timeout`, a stopped run) gets
 /// `unanswered` as its error. The connection's own headers show as `***`, as on `http`.
 pub fn transcribe(ctx: &mut Ctx<'_>, step: &str, conn: &McpConn, unanswered: &str) {
-    let given: Vec<String> = conn.plan.headers.iter().map(|(k, _)| k.to_ascii_lowercase()).collect();
     let Some(connection) = ctx.mcp.by_connection.get_mut(&conn.name) else {
         return;
     };
@@ -281,27 +280,31 @@ pub fn transcribe(ctx: &mut Ctx<'_>, step: &str, conn: &McpConn, unanswered: &st
         return;
     }
     for sent in sent {
-        let mut headers = sent.headers;
-        for name in &given {
-            if let Some(value) = headers.get_mut(name) {
-                *value = Value::from("***");
+        let plan = conn.plan.clone();
+        let unanswered = sent.outcome.is_none().then(|| unanswered.to_string());
+        ctx.exchanged_later(step, move || {
+            let mut headers = sent.headers;
+            for (name, _) in &plan.headers {
+                if let Some(value) = headers.get_mut(&name.to_ascii_lowercase()) {
+                    *value = Value::from("***");
+                }
             }
-        }
-        // The body once: `result` and `error` are parts of it.
-        let response = match sent.outcome {
-            Some(Ok(answer)) => json!({
-                "status": answer.status,
-                "headers": answer.headers,
-                "body": answer.body,
-                "events": answer.events,
-                "elapsed_ms": answer.elapsed_ms,
-                "ttfb_ms": answer.ttfb_ms,
-            }),
-            Some(Err(failure)) => json!({ "error": failure.to_string() }),
-            None => json!({ "error": unanswered }),
-        };
-        let request = json!({ "method": sent.method, "url": sent.url, "headers": headers, "body": sent.body });
-        ctx.exchanged(step, sent.at, request, response);
+            // The body once: `result` and `error` are parts of it.
+            let response = match sent.outcome {
+                Some(Ok(answer)) => json!({
+                    "status": answer.status,
+                    "headers": answer.headers,
+                    "body": answer.body,
+                    "events": answer.events,
+                    "elapsed_ms": answer.elapsed_ms,
+                    "ttfb_ms": answer.ttfb_ms,
+                }),
+                Some(Err(failure)) => json!({ "error": failure.to_string() }),
+                None => json!({ "error": unanswered }),
+            };
+            let request = json!({ "method": sent.method, "url": sent.url, "headers": headers, "body": sent.body });
+            (sent.at, request, response)
+        });
     }
 }
 
