@@ -117,7 +117,9 @@ async fn once<A: Leaf>(
     let cancel = ctx.shared.cancel.clone();
     let own_deadline = step.action.kind().row().keeps_own_deadline;
     let outcome = {
-        let running = action.run(ctx, &attempt);
+        // Boxed, so that a client's task is as large as the step it is in, not as the largest
+        // kind: 10,000 clients idle in a `wait` would each hold room for an MCP exchange.
+        let running = Box::pin(action.run(ctx, &attempt));
         match deadline {
             Some(limit) if !own_deadline => tokio::select! {
                 r = tokio::time::timeout(limit, running) => r.unwrap_or(Err(StepError::TimedOut(limit))),

@@ -146,13 +146,13 @@ async fn connection_for<'c>(ctx: &'c mut Ctx<'_>, conn: &McpConn) -> Result<&'c 
             max_answer: plan.max_answer,
         };
         let http = crate::proto::http::client(plan.connect_timeout)?;
-        let connection = Connection {
+        let connection = Box::new(Connection {
             client: McpClient::new(http, settings),
             handshake: None,
-        };
+        });
         ctx.mcp.by_connection.insert(conn.name.clone(), connection);
     }
-    Ok(ctx.mcp.by_connection.get_mut(&conn.name).expect("inserted above"))
+    Ok(&mut **ctx.mcp.by_connection.get_mut(&conn.name).expect("inserted above"))
 }
 
 /// Sends a message on the connection's session, or, with `session_id:`, on the chosen one.
