@@ -164,7 +164,7 @@ pub struct StepResult {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub steps: Vec<StepResult>,
     /// Iterations of a `repeat` kept in full, with their own numbers: under `--record bounded`
-    /// every failed or interrupted one, the first 10 and the last.
+    /// the first 10, the first 100 failed or interrupted ones after those, and the last.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub iterations: Vec<Iteration>,
     /// A `repeat`'s every pass, counted and measured, kept in full or not.

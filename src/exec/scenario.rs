@@ -18,15 +18,7 @@ use crate::plan::{GroupPlan, Plan};
 
 /// Runs one compiled scenario to its end (or to Ctrl-C) and returns everything it found.
 pub async fn run_scenario(plan: Arc<Plan>, run: &Run, events: Sender<Event>) -> ScenarioResult {
-    let shared = Arc::new(Shared::new(
-        plan.clone(),
-        &run.env,
-        &run.info(),
-        events,
-        run.transcript,
-        run.cancel.clone(),
-        run.record,
-    ));
+    let shared = Arc::new(Shared::new(plan.clone(), run, events));
     shared
         .emit(Event::ScenarioStarted {
             scenario: shared.scenario.clone(),

@@ -15,6 +15,7 @@ use super::databases::Databases;
 use super::event::Event;
 use super::metrics::Metrics;
 use super::record::Record;
+use super::run::Run;
 use super::transcript::TranscriptMode;
 use crate::plan::Plan;
 
@@ -52,19 +53,11 @@ pub struct Shared {
 
 impl Shared {
     /// Run-wide facts for one scenario.
-    pub fn new(
-        plan: Arc<Plan>,
-        env: &BTreeMap<String, String>,
-        run: &Value,
-        events: Sender<Event>,
-        transcript: TranscriptMode,
-        cancel: CancellationToken,
-        record: Record,
-    ) -> Self {
+    pub fn new(plan: Arc<Plan>, run: &Run, events: Sender<Event>) -> Self {
         let globals = [
             ("vars", Jinja::from(Serde(&plan.vars))),
-            ("env", Jinja::from(Serde(env))),
-            ("run", Jinja::from(Serde(run))),
+            ("env", Jinja::from(Serde(&run.env))),
+            ("run", Jinja::from(Serde(run.info()))),
         ];
         Self {
             scenario: plan.name.as_str().into(),
@@ -73,9 +66,9 @@ impl Shared {
             metrics: Metrics::new(),
             globals,
             events,
-            transcript,
-            cancel,
-            record,
+            transcript: run.transcript,
+            cancel: run.cancel.clone(),
+            record: run.record,
             started: tokio::time::Instant::now(),
             before: std::sync::OnceLock::new(),
             zero_counts: crate::plan::zero_counts(plan.steps()),

@@ -1,8 +1,9 @@
 //! A loop's passes as its result keeps them. Every pass is counted and its duration and
 //! lateness go into fixed-size samples; under `--record bounded` only the passes a reader needs
-//! stay in full: every failed or interrupted one (a failure is always readable), the first few
-//! (how the loop started) and the last (how it ended). The last is not known until the loop
-//! ends, so the newest passed pass is held until a newer one replaces it: one extra at most.
+//! stay in full: the failed or interrupted ones, up to a hundred (a failure is always readable),
+//! the first few (how the loop started) and the last (how it ended). The last is not known until
+//! the loop ends, so the newest pass not otherwise kept is held until a newer one replaces it:
+//! one extra at most.
 
 use std::time::Duration;
 
