@@ -24,6 +24,9 @@ const VERSION_HEADER_SINCE: &str = "2025-06-18";
 pub struct McpClient {
     http: reqwest::Client,
     settings: Settings,
+    /// `settings.url` parsed once, not on every request; none when it does not parse, and the
+    /// request fails with reqwest's own words.
+    url: Option<reqwest::Url>,
     next_id: u64,
     session: Option<String>,
     version: Option<String>,
@@ -50,6 +53,7 @@ impl McpClient {
     pub fn new(http: reqwest::Client, settings: Settings) -> Self {
         McpClient {
             http,
+            url: reqwest::Url::parse(&settings.url).ok(),
             settings,
             next_id: 1,
             session: None,
@@ -180,6 +184,7 @@ impl McpClient {
         McpClient {
             http: self.http.clone(),
             settings: self.settings.clone(),
+            url: self.url.clone(),
             next_id: self.next_id,
             session: Some(session),
             version: Some(self.version.clone().unwrap_or_else(|| version.to_string())),
@@ -246,7 +251,11 @@ impl McpClient {
         let sent_session = headers
             .get(SESSION)
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-        let mut builder = self.http.request(outgoing.method, &self.settings.url).headers(headers);
+        let builder = match &self.url {
+            Some(url) => self.http.request(outgoing.method, url.clone()),
+            None => self.http.request(outgoing.method, &self.settings.url),
+        };
+        let mut builder = builder.headers(headers);
         if let Some(message) = outgoing.message {
             builder = builder.body(message.to_string());
         }

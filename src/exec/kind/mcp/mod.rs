@@ -10,7 +10,7 @@ mod notify;
 mod request;
 
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::{Attempt, Outcome};
 use crate::exec::ctx::Ctx;
@@ -80,28 +80,36 @@ impl Answered {
         ctx.shared.metrics.answered(attempt.step, elapsed, answered);
         let required = self.required();
         let answer = self.answer;
-        let mut document = json!({
-            "status": answer.status,
-            "headers": answer.headers,
-            "body": answer.body,
-            "events": answer.events,
-            "session_id": self.session_id,
-            "elapsed_ms": answer.elapsed_ms,
-            "ttfb_ms": answer.ttfb_ms,
-        });
+        // Moved in, not through `json!`, which would copy every part of the answer.
+        let mut document = Map::with_capacity(11);
+        let parts = [
+            ("status", Value::from(answer.status)),
+            ("headers", Value::Object(answer.headers)),
+            ("body", answer.body),
+            ("events", Value::Array(answer.events)),
+            ("session_id", self.session_id.map_or(Value::Null, Value::String)),
+            ("elapsed_ms", Value::from(answer.elapsed_ms)),
+            ("ttfb_ms", Value::from(answer.ttfb_ms)),
+        ];
+        for (key, value) in parts {
+            document.insert(key.into(), value);
+        }
         // Keys that do not apply are left out, so `absent: true` and `exists: false` read naturally.
         let optional = [
             ("result", answer.result),
             ("error", answer.error),
-            ("session", self.verdict.map(|v| json!(v))),
+            ("session", self.verdict.map(|v| Value::from(v.key()))),
             ("reinitialized", self.reinitialized.then_some(Value::Bool(true))),
         ];
         for (key, value) in optional {
             if let Some(value) = value {
-                document[key] = value;
+                document.insert(key.into(), value);
             }
         }
-        Outcome::Answer { document, required }
+        Outcome::Answer {
+            document: Value::Object(document),
+            required,
+        }
     }
 
     /// What an MCP step without `expect` requires of its answer: a 2xx status and no JSON-RPC
