@@ -174,14 +174,13 @@ async fn open_all(lab: &Lab, sessions: u64, failures: &Failures) -> Vec<Vec<McpC
     for _ in 0..OPENERS {
         let (next, failures, url) = (next.clone(), failures.clone(), lab.mcp_url());
         tasks.push(tokio::spawn(async move {
-            let http = http();
             let mut held = Vec::new();
             while Instant::now() < deadline {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 if i >= sessions {
                     break;
                 }
-                let mut mcp = client(&http, &url);
+                let mut mcp = client(&url);
                 if !initialize(&mut mcp, &failures).await {
                     continue;
                 }
@@ -259,7 +258,7 @@ struct Calls {
 async fn calls(lab: &Lab, callers: usize, failures: &Failures) -> Calls {
     let mut sessions = Vec::new();
     for _ in 0..callers {
-        let mut mcp = client(&http(), &lab.mcp_url());
+        let mut mcp = client(&lab.mcp_url());
         if initialize(&mut mcp, failures).await {
             sessions.push(mcp);
         }
@@ -318,22 +317,20 @@ fn histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid bounds")
 }
 
-/// A connection of its own: `runner::proto::http::client` keeps one idle connection per host.
 fn http() -> reqwest::Client {
     runner::proto::http::client(Duration::from_secs(5)).expect("an HTTP client")
 }
 
-fn client(http: &reqwest::Client, url: &str) -> McpClient {
-    McpClient::new(
-        http.clone(),
-        McpSettings {
-            url: url.to_string(),
-            headers: Vec::new(),
-            timeout: EXCHANGE,
-            idle_timeout: EXCHANGE,
-            max_answer: runner::plan::MAX_ANSWER,
-        },
-    )
+/// A client with a connection of its own, as the runner's clients have.
+fn client(url: &str) -> McpClient {
+    McpClient::new(McpSettings {
+        url: url.to_string(),
+        headers: Vec::new(),
+        connect_timeout: Duration::from_secs(5),
+        timeout: EXCHANGE,
+        idle_timeout: EXCHANGE,
+        max_answer: runner::plan::MAX_ANSWER,
+    })
 }
 
 /// The handshake; true when a session was opened.

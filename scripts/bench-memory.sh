@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Benchmark: what the runner holds. Peak RSS and the results folder of 10 clients making SMALL
 # and then LARGE calls in all (growth per call is the difference over the extra calls), and the
-# RSS of IDLE connected MCP clients against 10 (per idle client, the difference over the extra
-# clients). The lab runs in its own process, on loopback.
+# RSS of IDLE connected MCP clients against 10, while they wait and at the peak, which includes
+# writing their results (per idle client, the difference over the extra clients). The lab runs in
+# its own process, on loopback.
 #
 # Usage: scripts/bench-memory.sh [SMALL] [LARGE] [IDLE]   (default 10000 100000 1000 calls/clients;
 # the issue's figures are 10000 1000000 10000)
@@ -47,11 +48,27 @@ clients:
     ramp_up: 2s
     steps:
       - initialize: {}
-      - wait: 3s
+      - wait: 8s
 YAML
+}
+
+# Peak RSS in KB of an idle run, and its RSS 9 s in: every client has initialized and waits (10 s
+# after the start the first ones end and their results are written).
+idle_rss() {
+    local file="$1" out="$2"
+    rm -rf "$out"
+    /usr/bin/time -f '%M' -o "$work/rss" "$bin" run "$file" --out "$out" --quiet > /dev/null &
+    local timer=$!
+    sleep 9
+    local runner
+    runner="$(pgrep -P "$timer" | head -1)"
+    awk '/VmRSS/ { print $2 }' "/proc/$runner/status"
+    wait "$timer"
+    cat "$work/rss"
 }
 idle_scenario "$work/idle-10.yaml" 10
 idle_scenario "$work/idle-$idle.yaml" "$idle"
-rss_few="$(peak "$work/idle-10.yaml" "$work/out-idle-10")"
-rss_many="$(peak "$work/idle-$idle.yaml" "$work/out-idle-$idle")"
-echo "idle MCP clients: 10 → $((rss_few / 1024)) MB, $idle → $((rss_many / 1024)) MB, per client $(( (rss_many - rss_few) / (idle - 10) )) KB"
+{ read -r idle_few; read -r peak_few; } <<< "$(idle_rss "$work/idle-10.yaml" "$work/out-idle-10")"
+{ read -r idle_many; read -r peak_many; } <<< "$(idle_rss "$work/idle-$idle.yaml" "$work/out-idle-$idle")"
+echo "idle MCP clients, while waiting: 10 → $((idle_few / 1024)) MB, $idle → $((idle_many / 1024)) MB, per client $(( (idle_many - idle_few) / (idle - 10) )) KB"
+echo "idle MCP clients, peak (results written at the end included): 10 → $((peak_few / 1024)) MB, $idle → $((peak_many / 1024)) MB, per client $(( (peak_many - peak_few) / (idle - 10) )) KB"

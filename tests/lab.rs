@@ -57,17 +57,14 @@ async fn start(db: &Db, timeout: Duration, interval: Duration, max: Option<usize
 }
 
 fn client(lab: &Lab) -> McpClient {
-    let http = runner::proto::http::client(Duration::from_secs(5)).unwrap();
-    McpClient::new(
-        http,
-        McpSettings {
-            url: lab.mcp_url(),
-            headers: Vec::new(),
-            timeout: Duration::from_secs(10),
-            idle_timeout: Duration::from_secs(10),
-            max_answer: runner::plan::MAX_ANSWER,
-        },
-    )
+    McpClient::new(McpSettings {
+        url: lab.mcp_url(),
+        headers: Vec::new(),
+        connect_timeout: Duration::from_secs(5),
+        timeout: Duration::from_secs(10),
+        idle_timeout: Duration::from_secs(10),
+        max_answer: runner::plan::MAX_ANSWER,
+    })
 }
 
 /// Opens a session; its id.

@@ -139,15 +139,15 @@ mod tests {
         })
         .await
         .unwrap();
-        let http = crate::proto::http::client(Duration::from_secs(5)).unwrap();
         let settings = mcp::Settings {
             url: lab.mcp_url(),
             headers: Vec::new(),
+            connect_timeout: Duration::from_secs(5),
             timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(10),
             max_answer: crate::plan::MAX_ANSWER,
         };
-        let mut client = McpClient::new(http, settings);
+        let mut client = McpClient::new(settings);
         let answer = client
             .initialize("2025-11-25", json!({}), json!({"name": "t", "version": "1"}))
             .await

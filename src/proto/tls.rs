@@ -20,6 +20,13 @@ pub fn client_config() -> Result<rustls::ClientConfig, String> {
         .clone()
 }
 
+/// The TLS configuration of MCP connections, which speak HTTP/1.1 only
+/// ([`crate::proto::http1`]).
+pub fn http1_config() -> Result<rustls::ClientConfig, String> {
+    static CONFIG: OnceLock<Result<rustls::ClientConfig, String>> = OnceLock::new();
+    CONFIG.get_or_init(|| build(&[b"http/1.1"], Check::Verify)).clone()
+}
+
 /// The TLS configuration for PostgreSQL: the platform's roots when `verify` (libpq's
 /// `verify-full`), otherwise any certificate (libpq's `require` and `prefer` without a root
 /// certificate: encrypted, not authenticated).

@@ -9,8 +9,9 @@ use serde_json::{Value, json};
 
 use super::jsonrpc::{self, Kind, clip};
 use super::sse::Messages;
-use super::{Answer, Failure, Sent, Settings};
+use super::{Answer, Failure, Headers, Sent, Settings};
 use crate::proto::http::{self, Unsent};
+use crate::proto::http1::{self, Endpoint};
 
 /// The session header (HTTP names are case-insensitive; `reqwest` sends them in lower case).
 const SESSION: &str = "mcp-session-id";
@@ -22,11 +23,14 @@ const VERSION_HEADER_SINCE: &str = "2025-06-18";
 /// A Streamable HTTP client of one MCP endpoint: its session, its negotiated version, its ids.
 #[derive(Debug)]
 pub struct McpClient {
-    http: reqwest::Client,
     settings: Settings,
-    /// `settings.url` parsed once, not on every request; none when it does not parse, and the
-    /// request fails with reqwest's own words.
-    url: Option<reqwest::Url>,
+    /// `settings.url` worked out once, not on every request; shared with the clients
+    /// [`McpClient::on_session`] makes. An error is the reason every request fails.
+    endpoint: Arc<Result<Endpoint, Unsent>>,
+    /// The connection between exchanges. Taken out while an exchange runs, and put back only
+    /// when its answer was read as HTTP/1.1 says, so an exchange cut short takes its
+    /// connection with it.
+    idle: Mutex<Option<http1::Idle>>,
     next_id: u64,
     session: Option<String>,
     version: Option<String>,
@@ -41,7 +45,7 @@ pub struct McpClient {
 struct Outgoing<'a> {
     method: Method,
     /// The JSON-RPC message (none for DELETE).
-    message: Option<&'a Value>,
+    message: Option<Value>,
     /// The id of the answer, for a request.
     expected: Option<&'a Value>,
     session: Option<&'a str>,
@@ -49,11 +53,11 @@ struct Outgoing<'a> {
 }
 
 impl McpClient {
-    /// A client without a session; `http` is the instance's own HTTP client.
-    pub fn new(http: reqwest::Client, settings: Settings) -> Self {
+    /// A client without a session, and without a connection until the first message.
+    pub fn new(settings: Settings) -> Self {
         McpClient {
-            http,
-            url: reqwest::Url::parse(&settings.url).ok(),
+            endpoint: Arc::new(Endpoint::new(&settings.url, settings.connect_timeout)),
+            idle: Mutex::default(),
             settings,
             next_id: 1,
             session: None,
@@ -109,7 +113,7 @@ impl McpClient {
         let answer = self
             .exchange(Outgoing {
                 method: Method::POST,
-                message: Some(&message),
+                message: Some(message),
                 expected: Some(&expected),
                 session: None,
                 version: None,
@@ -141,7 +145,7 @@ impl McpClient {
         let expected = Value::from(id);
         self.exchange(Outgoing {
             method: Method::POST,
-            message: Some(&message),
+            message: Some(message),
             expected: Some(&expected),
             session: self.session.as_deref(),
             version: self.version.as_deref(),
@@ -154,7 +158,7 @@ impl McpClient {
         let message = jsonrpc::notification(method, params);
         self.exchange(Outgoing {
             method: Method::POST,
-            message: Some(&message),
+            message: Some(message),
             expected: None,
             session: self.session.as_deref(),
             version: self.version.as_deref(),
@@ -176,15 +180,15 @@ impl McpClient {
         .await
     }
 
-    /// A client of the same endpoint (same HTTP client, headers and deadlines) that holds the
+    /// A client of the same endpoint (same headers and deadlines, its own connection) that holds the
     /// given session id, for a message sent under an id this client does not hold (one the
     /// server never issued). It sends this client's negotiated version, or `version` when
     /// nothing was negotiated yet; this client is left as it is, but lists what the copy sends.
     pub fn on_session(&self, session: String, version: &str) -> McpClient {
         McpClient {
-            http: self.http.clone(),
             settings: self.settings.clone(),
-            url: self.url.clone(),
+            endpoint: self.endpoint.clone(),
+            idle: Mutex::default(),
             next_id: self.next_id,
             session: Some(session),
             version: Some(self.version.clone().unwrap_or_else(|| version.to_string())),
@@ -208,13 +212,14 @@ impl McpClient {
 
     /// One exchange within `Settings::timeout`, kept in [`McpClient::take_sent`]'s list: before
     /// it goes out, so that even one whose future is dropped is there.
-    async fn exchange(&self, outgoing: Outgoing<'_>) -> Result<Answer, Failure> {
-        let headers = self.headers(outgoing.message.is_some(), outgoing.session, outgoing.version);
-        let slot = self.record(&outgoing, headers.as_ref().ok());
+    async fn exchange(&self, mut outgoing: Outgoing<'_>) -> Result<Answer, Failure> {
+        let body = outgoing.message.as_ref().map(Value::to_string);
+        let headers = self.headers(body.is_some(), outgoing.session, outgoing.version);
+        let slot = self.record(&mut outgoing, headers.as_ref().ok());
         let after = self.settings.timeout;
         let outcome = match headers {
             Err(failure) => Err(failure),
-            Ok(headers) => tokio::time::timeout(after, self.exchange_unbounded(outgoing, headers))
+            Ok(headers) => tokio::time::timeout(after, self.exchange_unbounded(outgoing, headers, body))
                 .await
                 .unwrap_or(Err(Failure::Timeout { after })),
         };
@@ -223,17 +228,12 @@ impl McpClient {
         outcome
     }
 
-    /// Adds a request to the list, unanswered; its index.
-    fn record(&self, outgoing: &Outgoing<'_>, headers: Option<&HeaderMap>) -> usize {
+    /// Adds a request to the list, unanswered; its index. The message moves into the list: it
+    /// has been written out already.
+    fn record(&self, outgoing: &mut Outgoing<'_>, headers: Option<&HeaderMap>) -> usize {
         let headers = match headers {
-            Some(map) => http::headers(map),
-            // Headers that could not be built: shown as given.
-            None => self
-                .settings
-                .headers
-                .iter()
-                .map(|(k, v)| (k.to_ascii_lowercase(), Value::String(v.clone())))
-                .collect(),
+            Some(map) => Headers::Built(map.clone()),
+            None => Headers::Given(self.settings.headers.clone()),
         };
         let mut sent = self.sent.lock().unwrap_or_else(PoisonError::into_inner);
         sent.push(Sent {
@@ -241,29 +241,32 @@ impl McpClient {
             method: outgoing.method.to_string(),
             url: self.settings.url.clone(),
             headers,
-            body: outgoing.message.cloned().unwrap_or(Value::Null),
+            body: outgoing.message.take().unwrap_or(Value::Null),
             outcome: None,
         });
         sent.len() - 1
     }
 
-    async fn exchange_unbounded(&self, outgoing: Outgoing<'_>, headers: HeaderMap) -> Result<Answer, Failure> {
+    async fn exchange_unbounded(
+        &self,
+        outgoing: Outgoing<'_>,
+        headers: HeaderMap,
+        body: Option<String>,
+    ) -> Result<Answer, Failure> {
+        let endpoint = self.endpoint()?;
         let sent_session = headers
             .get(SESSION)
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-        let builder = match &self.url {
-            Some(url) => self.http.request(outgoing.method, url.clone()),
-            None => self.http.request(outgoing.method, &self.settings.url),
-        };
-        let mut builder = builder.headers(headers);
-        if let Some(message) = outgoing.message {
-            builder = builder.body(message.to_string());
-        }
+        let request = endpoint.request(&outgoing.method, &headers, body.as_ref().map(String::as_bytes));
         let started = Instant::now();
-        let response = builder.send().await.map_err(|e| self.send_failure(&e))?;
+        let response = endpoint.send(self.take_idle(), &request).await.map_err(|e| match e {
+            http1::Error::Unsent(unsent) => Failure::Unsent(unsent),
+            http1::Error::Broken(reason) => Failure::Broken(format!("the request failed: {reason}")),
+        })?;
         let ttfb_ms = ms(started);
-        let status = response.status().as_u16();
-        let headers = http::headers(response.headers());
+        let status = response.status;
+        let headers = http::headers(&response.headers);
+        let mut body = response.body;
         let is_sse = headers
             .get("content-type")
             .and_then(Value::as_str)
@@ -283,32 +286,35 @@ impl McpClient {
             events: Vec::new(),
             elapsed_ms: 0.0,
             ttfb_ms,
-            request: outgoing.message.cloned().unwrap_or(Value::Null),
             sent_session,
         };
         match outgoing.expected {
             Some(id) if is_success(status) && is_sse => {
-                let mut messages = Messages::new(response, self.settings.idle_timeout, self.settings.max_answer);
-                let (body, events) = self
+                let mut messages = Messages::new(&mut body, self.settings.idle_timeout, self.settings.max_answer);
+                let (message, events) = self
                     .read_stream(&mut messages, pong_session.as_deref(), outgoing.version)
                     .await?;
-                let (result, error) = jsonrpc::check_answer(&body, id)?;
-                (answer.body, answer.result, answer.error, answer.events) = (body, result, error, events);
+                drop(messages);
+                self.keep(body);
+                let (result, error) = jsonrpc::check_answer(&message, id)?;
+                (answer.body, answer.result, answer.error, answer.events) = (message, result, error, events);
             }
             Some(id) if is_success(status) => {
-                let bytes = self.read_all(response).await?;
+                let bytes = self.read_all(&mut body).await?;
+                self.keep(body);
                 if bytes.is_empty() {
                     return Err(Failure::NotJsonRpc(format!("status {status} with an empty body")));
                 }
-                let body: Value = serde_json::from_slice(&bytes).map_err(|e| {
+                let message: Value = serde_json::from_slice(&bytes).map_err(|e| {
                     let text = String::from_utf8_lossy(&bytes);
                     Failure::NotJsonRpc(format!("the body is not JSON ({e}): {}", clip(&text, 200)))
                 })?;
-                let (result, error) = jsonrpc::check_answer(&body, id)?;
-                (answer.body, answer.result, answer.error) = (body, result, error);
+                let (result, error) = jsonrpc::check_answer(&message, id)?;
+                (answer.body, answer.result, answer.error) = (message, result, error);
             }
             _ => {
-                let bytes = self.read_all(response).await?;
+                let bytes = self.read_all(&mut body).await?;
+                self.keep(body);
                 answer.body = http::body(&bytes);
                 (answer.result, answer.error) = jsonrpc::parts(&answer.body);
             }
@@ -317,11 +323,24 @@ impl McpClient {
         Ok(answer)
     }
 
+    fn endpoint(&self) -> Result<&Endpoint, Failure> {
+        self.endpoint.as_ref().as_ref().map_err(|unsent| unsent.clone().into())
+    }
+
+    fn take_idle(&self) -> Option<http1::Idle> {
+        self.idle.lock().unwrap_or_else(PoisonError::into_inner).take()
+    }
+
+    /// Keeps the connection of an answer that was read whole, for the next exchange.
+    fn keep(&self, body: http1::Body) {
+        *self.idle.lock().unwrap_or_else(PoisonError::into_inner) = body.into_idle();
+    }
+
     /// Reads an SSE answer up to the first response (the caller checks its id); returns it and the
     /// messages before it.
     async fn read_stream(
         &self,
-        messages: &mut Messages,
+        messages: &mut Messages<'_>,
         session: Option<&str>,
         version: Option<&str>,
     ) -> Result<(Value, Vec<Value>), Failure> {
@@ -341,22 +360,19 @@ impl McpClient {
         Err(Failure::StreamClosed)
     }
 
-    /// Answers a server's `ping`. Best effort: a failure shows later as a missing answer.
+    /// Answers a server's `ping`, on a connection of its own (this client's is carrying the
+    /// stream). Best effort: a failure shows later as a missing answer; never waits long.
     async fn pong(&self, id: &Value, session: Option<&str>, version: Option<&str>) {
-        let Ok(headers) = self.headers(true, session, version) else {
+        let (Ok(endpoint), Ok(headers)) = (self.endpoint(), self.headers(true, session, version)) else {
             return;
         };
-        let sent = self
-            .http
-            .post(&self.settings.url)
-            .headers(headers)
-            .body(jsonrpc::pong(id).to_string())
-            .send()
-            .await;
-        if let Ok(response) = sent {
-            // Read the (normally empty) 202 so the connection can be reused; never wait long.
-            let _ = tokio::time::timeout(self.settings.idle_timeout, response.bytes()).await;
-        }
+        let request = endpoint.request(&Method::POST, &headers, Some(jsonrpc::pong(id).to_string().as_bytes()));
+        let answered = async {
+            if let Ok(mut response) = endpoint.send(None, &request).await {
+                while let Ok(Some(_)) = response.body.chunk().await {}
+            }
+        };
+        let _ = tokio::time::timeout(self.settings.idle_timeout, answered).await;
     }
 
     /// The headers of one message: the wire headers, then `Settings::headers`, whose names
@@ -396,26 +412,25 @@ impl McpClient {
         Ok(headers)
     }
 
-    /// A whole JSON (or empty) answer, within `Settings::max_answer`.
-    async fn read_all(&self, response: reqwest::Response) -> Result<Vec<u8>, Failure> {
-        http::read_body(response, self.settings.max_answer)
-            .await
-            .map_err(|e| match e {
-                http::BodyError::TooLarge(limit) => Failure::TooLarge { limit },
-                http::BodyError::Read(e) => Failure::Broken(format!("the answer broke off: {}", http::root_cause(&e))),
-            })
-    }
-
-    fn send_failure(&self, e: &reqwest::Error) -> Failure {
-        if let Some(unsent) = Unsent::of(&self.settings.url, e) {
-            unsent.into()
-        } else if e.is_timeout() {
-            Failure::Timeout {
-                after: self.settings.timeout,
-            }
-        } else {
-            Failure::Broken(format!("the request failed: {}", http::root_cause(e)))
+    /// A whole JSON (or empty) answer, within `Settings::max_answer`, read chunk by chunk so
+    /// that an endless or huge one stops at the limit instead of filling the memory.
+    async fn read_all(&self, body: &mut http1::Body) -> Result<Vec<u8>, Failure> {
+        let limit = self.settings.max_answer;
+        if body.content_length().is_some_and(|n| n > limit) {
+            return Err(Failure::TooLarge { limit });
         }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = body
+            .chunk()
+            .await
+            .map_err(|e| Failure::Broken(format!("the answer broke off: {e}")))?
+        {
+            if (bytes.len() + chunk.len()) as u64 > limit {
+                return Err(Failure::TooLarge { limit });
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(bytes)
     }
 }
 

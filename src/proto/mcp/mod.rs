@@ -15,6 +15,7 @@ mod tests;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use reqwest::header::HeaderMap;
 use serde_json::{Map, Value};
 
 use crate::duration_text::format_duration;
@@ -30,6 +31,8 @@ pub struct Settings {
     /// Extra headers on every request, in order. A name given here replaces the client's own header
     /// of that name (`Accept`, `Content-Type`, `Mcp-Session-Id`, `MCP-Protocol-Version`).
     pub headers: Vec<(String, String)>,
+    /// Bounds making a connection (and its TLS handshake).
+    pub connect_timeout: Duration,
     /// Bounds a whole exchange: connect, response headers and the answer.
     pub timeout: Duration,
     /// Bounds the silence between two reads of an SSE stream (comments count as reads).
@@ -60,8 +63,6 @@ pub struct Answer {
     pub elapsed_ms: f64,
     /// Time to the response headers.
     pub ttfb_ms: f64,
-    /// The JSON-RPC message as sent (null for a DELETE).
-    pub request: Value,
     /// The `Mcp-Session-Id` this request carried, if any.
     pub sent_session: Option<String>,
 }
@@ -103,13 +104,33 @@ pub struct Sent {
     /// `POST` or `DELETE`.
     pub method: String,
     pub url: String,
-    /// The headers as sent, names in lower case; `Settings::headers` among them.
-    pub headers: Map<String, Value>,
+    pub headers: Headers,
     /// The JSON-RPC message (null for a DELETE).
     pub body: Value,
     /// `None` when the exchange was dropped before it ended (the step's own `timeout`, a stopped
     /// run).
     pub outcome: Option<Result<Heard, Failure>>,
+}
+
+/// A request's headers: as sent, or as `Settings::headers` gave them when they could not be
+/// built. Kept as they are and shown only when the transcript needs them.
+#[derive(Debug, Clone)]
+pub enum Headers {
+    Built(HeaderMap),
+    Given(Vec<(String, String)>),
+}
+
+impl Headers {
+    /// Names in lower case, `Settings::headers` among them.
+    pub fn to_map(&self) -> Map<String, Value> {
+        match self {
+            Headers::Built(map) => crate::proto::http::headers(map),
+            Headers::Given(given) => given
+                .iter()
+                .map(|(k, v)| (k.to_ascii_lowercase(), Value::String(v.clone())))
+                .collect(),
+        }
+    }
 }
 
 /// Why a message got no answer.

@@ -4,32 +4,33 @@ use std::collections::VecDeque;
 use std::pin::Pin;
 use std::time::Duration;
 
+use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use serde_json::Value;
-use sse_stream::{Sse, SseStream};
+use sse_stream::SseByteStream;
 
 use super::Failure;
 use super::jsonrpc::clip;
-use crate::proto::http;
+use crate::proto::http1;
 
-type Events = Pin<Box<dyn Stream<Item = Result<Sse, sse_stream::Error>> + Send>>;
+type Chunks<'b> = Pin<Box<dyn Stream<Item = Result<Bytes, Read>> + Send + 'b>>;
 
 /// The JSON-RPC messages of one SSE stream, in order.
-pub(super) struct Messages {
-    events: Events,
+pub(super) struct Messages<'b> {
+    events: SseByteStream<Chunks<'b>>,
     pending: VecDeque<Value>,
     idle: Duration,
     max: u64,
 }
 
-impl Messages {
-    /// Reads `response`'s body as SSE; `idle` bounds the silence between two reads of bytes, so
-    /// keep-alive comments count as life, and `max` the bytes read in all, so that an endless
-    /// stream, or one line that never ends, fails rather than fills the memory.
-    pub(super) fn new(response: reqwest::Response, idle: Duration, max: u64) -> Self {
-        let bytes = bounded(response.bytes_stream(), idle, max);
+impl<'b> Messages<'b> {
+    /// Reads `body` as SSE; `idle` bounds the silence between two reads of bytes, so keep-alive
+    /// comments count as life, and `max` the bytes read in all, so that an endless stream, or
+    /// one line that never ends, fails rather than fills the memory. The body is borrowed: what
+    /// is left of it after the answer is the caller's, to read to its end.
+    pub(super) fn new(body: &'b mut http1::Body, idle: Duration, max: u64) -> Self {
         Messages {
-            events: Box::pin(SseStream::from_bytes_stream(bytes)),
+            events: SseByteStream::new(Box::pin(bounded(body, idle, max))),
             pending: VecDeque::new(),
             idle,
             max,
@@ -67,7 +68,7 @@ impl Messages {
             sse_stream::Error::Body(inner) => match inner.downcast_ref::<Read>() {
                 Some(Read::Idle) => Failure::Idle { after: self.idle },
                 Some(Read::TooLarge) => Failure::TooLarge { limit: self.max },
-                Some(Read::Body(e)) => Failure::Broken(format!("the SSE stream broke off: {}", http::root_cause(e))),
+                Some(Read::Body(e)) => Failure::Broken(format!("the SSE stream broke off: {e}")),
                 None => Failure::Broken(format!("the SSE stream broke off: {inner}")),
             },
             sse_stream::Error::Utf8Parse(e) => Failure::NotJsonRpc(format!("an SSE event is not UTF-8: {e}")),
@@ -84,29 +85,25 @@ enum Read {
     #[error("more bytes than `max_answer`")]
     TooLarge,
     #[error(transparent)]
-    Body(reqwest::Error),
+    Body(http1::Error),
 }
 
-/// `bytes`, ending with [`Read::Idle`] when the next chunk takes longer than `idle`, and with
-/// [`Read::TooLarge`] once more than `max` bytes came.
-fn bounded<S, B>(bytes: S, idle: Duration, max: u64) -> impl Stream<Item = Result<B, Read>> + Send
-where
-    S: Stream<Item = Result<B, reqwest::Error>> + Send + 'static,
-    B: AsRef<[u8]> + Send,
-{
-    futures_util::stream::unfold(Some((Box::pin(bytes), 0u64)), move |state| async move {
-        let (mut bytes, read) = state?;
-        match tokio::time::timeout(idle, bytes.next()).await {
+/// The chunks of `body`, ending with [`Read::Idle`] when the next one takes longer than `idle`,
+/// and with [`Read::TooLarge`] once more than `max` bytes came.
+fn bounded(body: &mut http1::Body, idle: Duration, max: u64) -> impl Stream<Item = Result<Bytes, Read>> + Send + '_ {
+    futures_util::stream::unfold(Some((body, 0u64)), move |state| async move {
+        let (body, read) = state?;
+        match tokio::time::timeout(idle, body.chunk()).await {
             Err(_) => Some((Err(Read::Idle), None)),
-            Ok(None) => None,
-            Ok(Some(Ok(chunk))) => {
-                let read = read + chunk.as_ref().len() as u64;
+            Ok(Ok(None)) => None,
+            Ok(Ok(Some(chunk))) => {
+                let read = read + chunk.len() as u64;
                 match read > max {
                     true => Some((Err(Read::TooLarge), None)),
-                    false => Some((Ok(chunk), Some((bytes, read)))),
+                    false => Some((Ok(chunk), Some((body, read)))),
                 }
             }
-            Ok(Some(Err(e))) => Some((Err(Read::Body(e)), None)),
+            Ok(Err(e)) => Some((Err(Read::Body(e)), None)),
         }
     })
 }

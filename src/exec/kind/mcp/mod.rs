@@ -149,13 +149,13 @@ async fn connection_for<'c>(ctx: &'c mut Ctx<'_>, conn: &McpConn) -> Result<&'c 
             headers: (plan.headers.iter())
                 .map(|(k, v)| Ok((k.clone(), ctx.render_text(v)?)))
                 .collect::<Result<_, StepError>>()?,
+            connect_timeout: plan.connect_timeout,
             timeout: plan.timeout,
             idle_timeout: plan.idle_timeout,
             max_answer: plan.max_answer,
         };
-        let http = crate::proto::http::client(plan.connect_timeout)?;
         let connection = Box::new(Connection {
-            client: McpClient::new(http, settings),
+            client: McpClient::new(settings),
             handshake: None,
         });
         ctx.mcp.by_connection.insert(conn.name.clone(), connection);
@@ -291,7 +291,7 @@ pub fn transcribe(ctx: &mut Ctx<'_>, step: &str, conn: &McpConn, unanswered: &st
         let plan = conn.plan.clone();
         let unanswered = sent.outcome.is_none().then(|| unanswered.to_string());
         ctx.exchanged_later(step, move || {
-            let mut headers = sent.headers;
+            let mut headers = sent.headers.to_map();
             for (name, _) in &plan.headers {
                 if let Some(value) = headers.get_mut(&name.to_ascii_lowercase()) {
                     *value = Value::from("***");
@@ -342,7 +342,6 @@ mod tests {
             events: Vec::new(),
             elapsed_ms: 0.0,
             ttfb_ms: 0.0,
-            request: Value::Null,
             sent_session: sent_session.map(str::to_string),
         }
     }
