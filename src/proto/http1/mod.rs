@@ -148,24 +148,19 @@ impl Endpoint {
 
     /// Sends `request` on `idle` when the server has not closed it meanwhile, otherwise on a new
     /// connection, and reads the answer's head.
+    ///
+    /// A kept connection the server closes just as the request goes out (its idle timeout met
+    /// the request) answers nothing at all; the request then goes once more on a new
+    /// connection, as browsers do. A new connection that answers nothing is an error.
     pub async fn send(&self, idle: Option<Idle>, request: &[u8]) -> Result<Response, Error> {
-        let mut connection = match idle.and_then(Idle::into_open) {
-            Some(connection) => connection,
-            None => self.connect().await?,
-        };
-        let written = async {
-            connection.io.write_all(request).await?;
-            connection.io.flush().await
-        };
-        if let Err(e) = written.await {
-            return Err(Error::Broken(format!("the request could not be written: {e}")));
+        if let Some(connection) = idle.and_then(Idle::into_open) {
+            match send_on(connection, request).await {
+                Err(Unanswered::Silent(_)) => {}
+                done => return done.map_err(Unanswered::into_error),
+            }
         }
-        let head = connection.read_head().await?;
-        Ok(Response {
-            status: head.status,
-            headers: head.headers,
-            body: Body::new(connection, head.framing, head.keep_alive),
-        })
+        let connection = self.connect().await?;
+        send_on(connection, request).await.map_err(Unanswered::into_error)
     }
 
     async fn connect(&self) -> Result<Connection, Unsent> {
@@ -209,7 +204,46 @@ impl Endpoint {
         Ok(Connection {
             io,
             buffer: BytesMut::new(),
+            received: 0,
         })
+    }
+}
+
+/// Why a connection gave no answer.
+enum Unanswered {
+    /// Not a byte came back: the request may never have reached the server.
+    Silent(Error),
+    /// Something came back, but not a whole answer's head.
+    Broken(Error),
+}
+
+impl Unanswered {
+    fn into_error(self) -> Error {
+        match self {
+            Unanswered::Silent(e) | Unanswered::Broken(e) => e,
+        }
+    }
+}
+
+async fn send_on(mut connection: Connection, request: &[u8]) -> Result<Response, Unanswered> {
+    let written = async {
+        connection.io.write_all(request).await?;
+        connection.io.flush().await
+    };
+    if let Err(e) = written.await {
+        return Err(Unanswered::Silent(Error::Broken(format!(
+            "the request could not be written: {e}"
+        ))));
+    }
+    let before = connection.received;
+    match connection.read_head().await {
+        Ok(head) => Ok(Response {
+            status: head.status,
+            headers: head.headers,
+            body: Body::new(connection, head.framing, head.keep_alive),
+        }),
+        Err(e) if connection.received == before => Err(Unanswered::Silent(e)),
+        Err(e) => Err(Unanswered::Broken(e)),
     }
 }
 
@@ -247,6 +281,8 @@ fn line(out: &mut Vec<u8>, name: &str, value: &[u8]) {
 pub(super) struct Connection {
     io: Io,
     buffer: BytesMut,
+    /// Bytes read from it in all.
+    received: u64,
 }
 
 impl Connection {
@@ -260,10 +296,10 @@ impl Connection {
     /// Reads more bytes into the buffer; 0 at the end of the stream.
     async fn fill(&mut self) -> Result<usize, Error> {
         self.buffer.reserve(body::READ_SIZE);
-        self.io
-            .read_buf(&mut self.buffer)
-            .await
-            .map_err(|e| Error::Broken(format!("the connection broke: {e}")))
+        let n = (self.io.read_buf(&mut self.buffer).await)
+            .map_err(|e| Error::Broken(format!("the connection broke: {e}")))?;
+        self.received += n as u64;
+        Ok(n)
     }
 }
 

@@ -17,6 +17,8 @@ enum Step {
     Answer(Vec<&'static str>),
     /// Writes these parts, then closes the connection.
     AnswerAndClose(Vec<&'static str>),
+    /// Closes the connection without answering.
+    Close,
 }
 
 struct Server {
@@ -46,6 +48,7 @@ async fn server(steps: Vec<Step>) -> Server {
                 let (parts, close) = match step {
                     Step::Answer(parts) => (parts, false),
                     Step::AnswerAndClose(parts) => (parts, true),
+                    Step::Close => (Vec::new(), true),
                 };
                 for part in parts {
                     socket.write_all(part.as_bytes()).await.unwrap();
@@ -198,6 +201,59 @@ async fn a_connection_the_server_closed_while_idle_is_replaced() {
     let (_, body, _) = post(&endpoint, idle).await.unwrap();
     assert_eq!(body, "hi");
     assert_eq!(server.connections.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_kept_connection_closed_as_the_request_went_out_is_tried_once_more_on_a_new_one() {
+    let server = server(vec![Step::Answer(vec![OK_HI]), Step::Close, Step::Answer(vec![OK_HI])]).await;
+    let endpoint = endpoint(&server.url);
+    let (_, _, idle) = post(&endpoint, None).await.unwrap();
+    let (_, body, _) = post(&endpoint, idle).await.unwrap();
+    assert_eq!(body, "hi");
+    assert_eq!(server.connections.load(Ordering::SeqCst), 2);
+    assert_eq!(server.requests.lock().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn a_kept_connection_that_breaks_in_the_answer_is_not_tried_again() {
+    let server = server(vec![
+        Step::Answer(vec![OK_HI]),
+        Step::AnswerAndClose(vec!["HTTP/1.1 200 OK\r\ncontent-le"]),
+        Step::Answer(vec![OK_HI]),
+    ])
+    .await;
+    let endpoint = endpoint(&server.url);
+    let (_, _, idle) = post(&endpoint, None).await.unwrap();
+    let error = post(&endpoint, idle).await.unwrap_err();
+    assert!(
+        error.to_string().contains("in the middle of the answer's head"),
+        "{error}"
+    );
+    assert_eq!(server.connections.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_tls_endpoint_that_does_not_speak_tls_fails_to_connect() {
+    // A plain HTTP answer to the TLS hello.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("https://{}/mcp", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        socket.write_all(OK_HI.as_bytes()).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    });
+    let error = post(&endpoint(&url), None).await.unwrap_err();
+    match error {
+        Error::Unsent(Unsent::Connect { reason, .. }) => assert!(reason.starts_with("TLS handshake"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn an_https_url_goes_to_port_443_with_its_name() {
+    let endpoint = endpoint("https://example.org/a/mcp");
+    assert_eq!((endpoint.port, endpoint.authority.as_str()), (443, "example.org"));
+    assert!(endpoint.tls.is_some());
 }
 
 #[tokio::test]
