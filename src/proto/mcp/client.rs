@@ -13,7 +13,7 @@ use super::{Answer, Failure, Headers, Sent, Settings};
 use crate::proto::http::{self, Unsent};
 use crate::proto::http1::{self, Endpoint};
 
-/// The session header (HTTP names are case-insensitive; `reqwest` sends them in lower case).
+/// The session header (HTTP names are case-insensitive; they go out in lower case).
 const SESSION: &str = "mcp-session-id";
 /// The negotiated-version header.
 const VERSION: &str = "mcp-protocol-version";
@@ -180,8 +180,8 @@ impl McpClient {
         .await
     }
 
-    /// A client of the same endpoint (same headers and deadlines, its own connection) that holds the
-    /// given session id, for a message sent under an id this client does not hold (one the
+    /// A client of the same endpoint (same headers and deadlines, its own connection) that holds
+    /// the given session id, for a message sent under an id this client does not hold (one the
     /// server never issued). It sends this client's negotiated version, or `version` when
     /// nothing was negotiated yet; this client is left as it is, but lists what the copy sends.
     pub fn on_session(&self, session: String, version: &str) -> McpClient {
@@ -228,8 +228,8 @@ impl McpClient {
         outcome
     }
 
-    /// Adds a request to the list, unanswered; its index. The message moves into the list: it
-    /// has been written out already.
+    /// Adds a request to the list, unanswered; its index. The message moves into the list: the
+    /// request's body is already serialized.
     fn record(&self, outgoing: &mut Outgoing<'_>, headers: Option<&HeaderMap>) -> usize {
         let headers = match headers {
             Some(map) => Headers::Built(map.clone()),
