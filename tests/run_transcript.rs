@@ -165,6 +165,77 @@ clients:
 }
 
 #[tokio::test]
+async fn a_reinitialized_step_shows_every_answer_whole() {
+    // The 404, the new handshake and the resent call: the last is the step's result document,
+    // the others the client gave back; each line has its headers and body all the same.
+    let server = start_mcp(McpOptions {
+        session_idle: Some(Duration::from_millis(300)),
+    })
+    .await;
+    let scenario = format!(
+        r#"name: reinit
+connections:
+  server: {{ mcp: {{ url: "{}", on_expired: reinitialize }} }}
+clients:
+  main:
+    steps:
+      - initialize: {{}}
+        save: {{ first: $.session_id }}
+      - name: the lab expires the session
+        http: {{ url: "{}/sessions/{{{{ first }}}}" }}
+        retry: {{ within: 10s, every: 50ms }}
+        expect:
+          - $.body.disconnect_reason: timeout_no_activity
+      - call: echo
+        arguments: {{ text: again }}
+        expect:
+          - $.reinitialized: true
+"#,
+        server.url(),
+        server.api_url()
+    );
+    let (code, out, console, _dir) = run(&scenario, &["--transcript", "all"]).await;
+    assert_eq!(code, Some(0), "{console}");
+    let call: Vec<Value> = lines(&out).into_iter().filter(|l| l["step"] == "echo").collect();
+    let shape: Vec<(u64, &str)> = (call.iter())
+        .map(|l| {
+            let method = l["request"]["body"]["method"].as_str().unwrap_or("-");
+            (l["response"]["status"].as_u64().unwrap(), method)
+        })
+        .collect();
+    assert_eq!(
+        shape,
+        [
+            (404, "tools/call"),
+            (200, "initialize"),
+            (202, "notifications/initialized"),
+            (200, "tools/call")
+        ],
+        "{call:#?}"
+    );
+    for line in &call {
+        assert!(line["response"]["headers"].is_object(), "{line}");
+        assert!(line["response"].get("body").is_some(), "{line}");
+    }
+    assert!(
+        call[1]["response"]["body"]["result"]["serverInfo"].is_object(),
+        "{:#}",
+        call[1]
+    );
+    assert_ne!(
+        call[0]["response"]["body"], call[3]["response"]["body"],
+        "the 404's own body"
+    );
+    assert_eq!(call[3]["response"]["body"]["result"]["content"][0]["text"], "again");
+    let first_init = &lines(&out)[0];
+    assert_eq!(first_init["step"], "initialize");
+    assert!(
+        first_init["response"]["body"]["result"]["serverInfo"].is_object(),
+        "{first_init:#}"
+    );
+}
+
+#[tokio::test]
 async fn mcp_requests_without_an_answer_are_in_the_transcript_with_their_error() {
     let mock = start_mock().await;
     let scenario = format!(

@@ -131,20 +131,27 @@ async fn once<A: Leaf>(
             },
         }
     };
+    let outcome = outcome.map(|outcome| match outcome {
+        Outcome::Done => None,
+        Outcome::Result(document) => Some((Arc::new(document), None)),
+        Outcome::Answer { document, required } => Some((Arc::new(document), Some(required))),
+    });
     if let Some(connection) = step.action.mcp_connection() {
         // After the run, also when it was dropped, so that its requests are all there.
         let unanswered = match &outcome {
             Err(e) => e.to_string(),
             Ok(_) => "no answer".into(),
         };
-        mcp::transcribe(ctx, &step.name, connection, &unanswered);
+        let document = outcome
+            .as_ref()
+            .ok()
+            .and_then(Option::as_ref)
+            .map(|(document, _)| document);
+        mcp::transcribe(ctx, &step.name, connection, &unanswered, document);
     }
-    let (document, required) = match outcome? {
-        Outcome::Done => return Ok(()),
-        Outcome::Result(document) => (document, None),
-        Outcome::Answer { document, required } => (document, Some(required)),
+    let Some((document, required)) = outcome? else {
+        return Ok(());
     };
-    let document = Arc::new(document);
     let held = check(ctx, step, &document, required, out).and_then(|()| capture(ctx, step, &document));
     // The scope lets go of `result`, so that a failed attempt's document is moved, not copied.
     ctx.forget_result();

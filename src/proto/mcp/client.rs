@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::jsonrpc::{self, Kind, clip};
 use super::sse::Messages;
-use super::{Answer, Failure, Headers, Sent, Settings};
+use super::{Answer, Failure, Headers, Heard, Sent, Settings};
 use crate::proto::http::{self, Unsent};
 use crate::proto::http1::{self, Endpoint};
 
@@ -128,8 +128,17 @@ impl McpClient {
             .and_then(Value::as_str)
             .map(str::to_string);
         self.server_info = result.get("serverInfo").cloned();
-        let initialized = self.notify("notifications/initialized", None).await?;
+        // The handshake's answers are the caller's only when it succeeds.
+        let initialized = match self.notify("notifications/initialized", None).await {
+            Ok(initialized) => initialized,
+            Err(failure) => {
+                self.dismiss(&answer);
+                return Err(failure);
+            }
+        };
+        self.dismiss(&initialized);
         if initialized.status != 202 {
+            self.dismiss(&answer);
             return Err(Failure::Broken(format!(
                 "notifications/initialized got {}",
                 initialized.status
@@ -223,9 +232,27 @@ impl McpClient {
                 .await
                 .unwrap_or(Err(Failure::Timeout { after })),
         };
-        self.sent.lock().unwrap_or_else(PoisonError::into_inner)[slot].outcome =
-            Some(outcome.as_ref().map(Answer::heard).map_err(Failure::clone));
-        outcome
+        let heard = outcome.as_ref().map(|answer| Heard {
+            status: answer.status,
+            elapsed_ms: answer.elapsed_ms,
+            ttfb_ms: answer.ttfb_ms,
+            content: None,
+        });
+        self.sent.lock().unwrap_or_else(PoisonError::into_inner)[slot].outcome = Some(heard.map_err(Failure::clone));
+        outcome.map(|answer| Answer { sent: slot, ..answer })
+    }
+
+    /// Takes back an answer the caller will not make a result document of (one it resends
+    /// past, say), so that its transcript line shows it whole.
+    pub fn dismiss(&self, answer: &Answer) {
+        let mut sent = self.sent.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(Sent {
+            outcome: Some(Ok(heard)),
+            ..
+        }) = sent.get_mut(answer.sent)
+        {
+            heard.content = Some(answer.content());
+        }
     }
 
     /// Adds a request to the list, unanswered; its index. The message moves into the list: the
@@ -287,6 +314,7 @@ impl McpClient {
             elapsed_ms: 0.0,
             ttfb_ms,
             sent_session,
+            sent: 0,
         };
         match outgoing.expected {
             Some(id) if is_success(status) && is_sse => {

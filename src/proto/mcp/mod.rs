@@ -65,19 +65,18 @@ pub struct Answer {
     pub ttfb_ms: f64,
     /// The `Mcp-Session-Id` this request carried, if any.
     pub sent_session: Option<String>,
+    /// Its request's place in the list [`McpClient::take_sent`] returns next.
+    pub sent: usize,
 }
 
 impl Answer {
-    /// What the transcript shows of it: the answer as it came, without the parts the client
-    /// made of it (`result`, `error`, the request), which would only be copies.
-    pub fn heard(&self) -> Heard {
-        Heard {
-            status: self.status,
+    /// The answer as it came, for the transcript: without the parts the client made of it
+    /// (`result`, `error`), which would only be copies.
+    fn content(&self) -> Content {
+        Content {
             headers: self.headers.clone(),
             body: self.body.clone(),
             events: self.events.clone(),
-            elapsed_ms: self.elapsed_ms,
-            ttfb_ms: self.ttfb_ms,
         }
     }
 }
@@ -86,11 +85,21 @@ impl Answer {
 #[derive(Debug, Clone)]
 pub struct Heard {
     pub status: u16,
+    pub elapsed_ms: f64,
+    pub ttfb_ms: f64,
+    /// The headers, body and events as they came. `None` for an answer the client handed to
+    /// its caller: the caller's result document holds the same parts, and copying them for a
+    /// transcript line that is seldom written was a tenth of a call's cost. An answer the
+    /// caller lets go instead is given back with [`McpClient::dismiss`].
+    pub content: Option<Content>,
+}
+
+/// What an answer carried.
+#[derive(Debug, Clone)]
+pub struct Content {
     pub headers: Map<String, Value>,
     pub body: Value,
     pub events: Vec<Value>,
-    pub elapsed_ms: f64,
-    pub ttfb_ms: f64,
 }
 
 /// One HTTP request the client sent and what came of it, kept for the transcript, which shows

@@ -9,6 +9,8 @@ mod initialize;
 mod notify;
 mod request;
 
+use std::sync::Arc;
+
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
@@ -19,7 +21,7 @@ use crate::exec::metrics;
 use crate::exec::session::{Connection, Handshake, Opened};
 use crate::plan::OnExpired;
 use crate::plan::{McpConn, ValuePlan};
-use crate::proto::mcp::{Answer, McpClient, Settings};
+use crate::proto::mcp::{Answer, Heard, McpClient, Settings};
 
 /// What a step sends on a session.
 enum Message {
@@ -213,11 +215,13 @@ async fn send_own(ctx: &mut Ctx<'_>, conn: &McpConn, message: &Message) -> Resul
     if !resend {
         return Ok(Answered::new(answer, session, verdict));
     }
-    // The 404 is in the transcript; start over.
+    // The 404 goes in the transcript whole; start over.
     let connection = connection_for(ctx, conn).await?;
+    connection.client.dismiss(&answer);
     let handshake = connection.handshake.clone().ok_or(StepError::NoHandshake)?;
     connection.client.forget();
     let reopened = open(&mut connection.client, &handshake).await?;
+    connection.client.dismiss(&reopened);
     let opened = Opened::of(&connection.client);
     if reopened.result.is_none() {
         return Err(StepError::Reinitialize(reopened.status));
@@ -278,8 +282,9 @@ fn verdict_of(message: &Message, answer: &Answer) -> Option<Verdict> {
 
 /// Puts every request the step sent on its connection in the transcript, one line each,
 /// answered or not; one whose exchange was dropped (the step's `timeout`, a stopped run) gets
-/// `unanswered` as its error. The connection's own headers show as `***`, as on `http`.
-pub fn transcribe(ctx: &mut Ctx<'_>, step: &str, conn: &McpConn, unanswered: &str) {
+/// `unanswered` as its error. The connection's own headers show as `***`, as on `http`. An
+/// answer the client handed over is shown from the step's result `document`, which holds it.
+pub fn transcribe(ctx: &mut Ctx<'_>, step: &str, conn: &McpConn, unanswered: &str, document: Option<&Arc<Value>>) {
     let Some(connection) = ctx.mcp.by_connection.get_mut(&conn.name) else {
         return;
     };
@@ -290,6 +295,7 @@ pub fn transcribe(ctx: &mut Ctx<'_>, step: &str, conn: &McpConn, unanswered: &st
     for sent in sent {
         let plan = conn.plan.clone();
         let unanswered = sent.outcome.is_none().then(|| unanswered.to_string());
+        let document = document.cloned();
         ctx.exchanged_later(step, move || {
             let mut headers = sent.headers.to_map();
             for (name, _) in &plan.headers {
@@ -297,16 +303,8 @@ pub fn transcribe(ctx: &mut Ctx<'_>, step: &str, conn: &McpConn, unanswered: &st
                     *value = Value::from("***");
                 }
             }
-            // The body once: `result` and `error` are parts of it.
             let response = match sent.outcome {
-                Some(Ok(answer)) => json!({
-                    "status": answer.status,
-                    "headers": answer.headers,
-                    "body": answer.body,
-                    "events": answer.events,
-                    "elapsed_ms": answer.elapsed_ms,
-                    "ttfb_ms": answer.ttfb_ms,
-                }),
+                Some(Ok(heard)) => response(heard, document.as_deref()),
                 Some(Err(failure)) => json!({ "error": failure.to_string() }),
                 None => json!({ "error": unanswered }),
             };
@@ -314,6 +312,35 @@ pub fn transcribe(ctx: &mut Ctx<'_>, step: &str, conn: &McpConn, unanswered: &st
             (sent.at, request, response)
         });
     }
+}
+
+/// An answer's transcript line: its status and times, with its headers, body and events from
+/// what it carried, else from the step's result document. (Only an exchange cut short between
+/// its answer and the document has neither; its line shows the status and times.)
+fn response(heard: Heard, document: Option<&Value>) -> Value {
+    let mut line = Map::with_capacity(6);
+    line.insert("status".into(), Value::from(heard.status));
+    let parts = match (heard.content, document) {
+        (Some(content), _) => Some((
+            Value::Object(content.headers),
+            content.body,
+            Value::Array(content.events),
+        )),
+        (None, Some(document)) => Some((
+            document["headers"].clone(),
+            document["body"].clone(),
+            document["events"].clone(),
+        )),
+        (None, None) => None,
+    };
+    if let Some((headers, body, events)) = parts {
+        line.insert("headers".into(), headers);
+        line.insert("body".into(), body);
+        line.insert("events".into(), events);
+    }
+    line.insert("elapsed_ms".into(), Value::from(heard.elapsed_ms));
+    line.insert("ttfb_ms".into(), Value::from(heard.ttfb_ms));
+    Value::Object(line)
 }
 
 /// At most 200 characters of a body, for a message.
@@ -343,6 +370,7 @@ mod tests {
             elapsed_ms: 0.0,
             ttfb_ms: 0.0,
             sent_session: sent_session.map(str::to_string),
+            sent: 0,
         }
     }
 
