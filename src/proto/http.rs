@@ -183,14 +183,16 @@ pub async fn read_body(mut response: reqwest::Response, limit: u64) -> Result<Ve
 pub fn headers(map: &reqwest::header::HeaderMap) -> Map<String, Value> {
     let mut out = Map::new();
     for (name, value) in map {
-        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
-        match out.get_mut(name.as_str()) {
-            Some(Value::String(existing)) => {
-                existing.push_str(", ");
-                existing.push_str(&value);
+        let value = String::from_utf8_lossy(value.as_bytes());
+        match out.entry(name.as_str()) {
+            serde_json::map::Entry::Occupied(mut seen) => {
+                if let Value::String(existing) = seen.get_mut() {
+                    existing.push_str(", ");
+                    existing.push_str(&value);
+                }
             }
-            _ => {
-                out.insert(name.as_str().to_string(), Value::String(value));
+            serde_json::map::Entry::Vacant(slot) => {
+                slot.insert(Value::String(value.into_owned()));
             }
         }
     }

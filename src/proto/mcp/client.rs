@@ -41,6 +41,12 @@ pub struct McpClient {
     sent: Arc<Mutex<Vec<Sent>>>,
 }
 
+/// A request as it goes out, and the session it carries.
+struct Wire {
+    bytes: Vec<u8>,
+    session: Option<String>,
+}
+
 /// What one exchange sends and expects.
 struct Outgoing<'a> {
     method: Method,
@@ -224,11 +230,20 @@ impl McpClient {
     async fn exchange(&self, mut outgoing: Outgoing<'_>) -> Result<Answer, Failure> {
         let body = outgoing.message.as_ref().map(Value::to_string);
         let headers = self.headers(body.is_some(), outgoing.session, outgoing.version);
-        let slot = self.record(&mut outgoing, headers.as_ref().ok());
+        // The request's bytes first, so that the list can keep its headers without a copy.
+        let wire = match (&headers, self.endpoint()) {
+            (Ok(headers), Ok(endpoint)) => Ok(Wire {
+                bytes: endpoint.request(&outgoing.method, headers, body.as_ref().map(String::as_bytes)),
+                session: (headers.get(SESSION)).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
+            }),
+            (Err(failure), _) => Err(failure.clone()),
+            (Ok(_), Err(failure)) => Err(failure),
+        };
+        let slot = self.record(&mut outgoing, headers.ok());
         let after = self.settings.timeout;
-        let outcome = match headers {
+        let outcome = match wire {
             Err(failure) => Err(failure),
-            Ok(headers) => tokio::time::timeout(after, self.exchange_unbounded(outgoing, headers, body))
+            Ok(wire) => tokio::time::timeout(after, self.exchange_unbounded(outgoing, wire))
                 .await
                 .unwrap_or(Err(Failure::Timeout { after })),
         };
@@ -257,9 +272,9 @@ impl McpClient {
 
     /// Adds a request to the list, unanswered; its index. The message moves into the list: the
     /// request's body is already serialized.
-    fn record(&self, outgoing: &mut Outgoing<'_>, headers: Option<&HeaderMap>) -> usize {
+    fn record(&self, outgoing: &mut Outgoing<'_>, headers: Option<HeaderMap>) -> usize {
         let headers = match headers {
-            Some(map) => Headers::Built(map.clone()),
+            Some(map) => Headers::Built(map),
             None => Headers::Given(self.settings.headers.clone()),
         };
         let mut sent = self.sent.lock().unwrap_or_else(PoisonError::into_inner);
@@ -274,22 +289,17 @@ impl McpClient {
         sent.len() - 1
     }
 
-    async fn exchange_unbounded(
-        &self,
-        outgoing: Outgoing<'_>,
-        headers: HeaderMap,
-        body: Option<String>,
-    ) -> Result<Answer, Failure> {
+    async fn exchange_unbounded(&self, outgoing: Outgoing<'_>, wire: Wire) -> Result<Answer, Failure> {
         let endpoint = self.endpoint()?;
-        let sent_session = headers
-            .get(SESSION)
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-        let request = endpoint.request(&outgoing.method, &headers, body.as_ref().map(String::as_bytes));
+        let sent_session = wire.session;
         let started = Instant::now();
-        let response = endpoint.send(self.take_idle(), &request).await.map_err(|e| match e {
-            http1::Error::Unsent(unsent) => Failure::Unsent(unsent),
-            http1::Error::Broken(reason) => Failure::Broken(format!("the request failed: {reason}")),
-        })?;
+        let response = endpoint
+            .send(self.take_idle(), &wire.bytes)
+            .await
+            .map_err(|e| match e {
+                http1::Error::Unsent(unsent) => Failure::Unsent(unsent),
+                http1::Error::Broken(reason) => Failure::Broken(format!("the request failed: {reason}")),
+            })?;
         let ttfb_ms = ms(started);
         let status = response.status;
         let headers = http::headers(&response.headers);
