@@ -7,9 +7,7 @@ mod body;
 mod head;
 
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::BytesMut;
@@ -17,10 +15,11 @@ use futures_util::FutureExt;
 use reqwest::header::{AUTHORIZATION, HOST, HeaderMap, HeaderValue};
 use reqwest::{Method, Url};
 use rustls::pki_types::ServerName;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
+use tokio_util::either::Either;
 
 pub use body::{Body, Idle};
 
@@ -184,7 +183,7 @@ impl Endpoint {
         // One write per request, and the answer should not wait for Nagle.
         tcp.set_nodelay(true).map_err(|e| failed(e.to_string()))?;
         let io = match &self.tls {
-            None => Io::Plain(tcp),
+            None => Either::Left(tcp),
             Some(name) => {
                 let handshake = tls_connector()
                     .map_err(|e| Unsent::Invalid(format!("TLS setup: {e}")))?
@@ -198,7 +197,7 @@ impl Endpoint {
                         ))
                     })?
                     .map_err(|e| failed(format!("TLS handshake: {e}")))?;
-                Io::Tls(Box::new(tls))
+                Either::Right(Box::new(tls))
             }
         };
         Ok(Connection {
@@ -303,42 +302,8 @@ impl Connection {
     }
 }
 
-enum Io {
-    Plain(TcpStream),
-    Tls(Box<TlsStream<TcpStream>>),
-}
-
-impl AsyncRead for Io {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
-        match self.get_mut() {
-            Io::Plain(tcp) => Pin::new(tcp).poll_read(cx, buf),
-            Io::Tls(tls) => Pin::new(tls.as_mut()).poll_read(cx, buf),
-        }
-    }
-}
-
-impl AsyncWrite for Io {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
-        match self.get_mut() {
-            Io::Plain(tcp) => Pin::new(tcp).poll_write(cx, buf),
-            Io::Tls(tls) => Pin::new(tls.as_mut()).poll_write(cx, buf),
-        }
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        match self.get_mut() {
-            Io::Plain(tcp) => Pin::new(tcp).poll_flush(cx),
-            Io::Tls(tls) => Pin::new(tls.as_mut()).poll_flush(cx),
-        }
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        match self.get_mut() {
-            Io::Plain(tcp) => Pin::new(tcp).poll_shutdown(cx),
-            Io::Tls(tls) => Pin::new(tls.as_mut()).poll_shutdown(cx),
-        }
-    }
-}
+/// A plain or a TLS stream; the TLS one is boxed, as it is far larger.
+type Io = Either<TcpStream, Box<TlsStream<TcpStream>>>;
 
 #[cfg(test)]
 mod tests;
