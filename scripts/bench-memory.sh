@@ -11,6 +11,7 @@ source "$(dirname "$0")/bench-lab.sh"
 small="${1:-10000}"
 large="${2:-100000}"
 idle="${3:-1000}"
+[ "$idle" -gt 10 ] || { echo "IDLE is measured against 10 clients: give more than 10"; exit 2; }
 ulimit -n 65536 2> /dev/null || true
 bench_lab_start
 

@@ -2,6 +2,11 @@
 
 use clap::Parser;
 
+// A load run allocates and frees a few hundred small blocks per call; mimalloc does that in
+// about a third of glibc's instructions (decisions.md, "Issue 15: mimalloc").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     runner::cli::Cli::parse().run()
 }

@@ -63,7 +63,7 @@ pub fn check(
             let seen = seen(path, default.as_ref(), result, engine, ctx);
             checks
                 .iter()
-                .map(|c| path_check(*at, path, c, default.as_ref(), &seen, engine, ctx))
+                .map(|c| path_check(*at, path, c, &seen, engine, ctx))
                 .collect()
         }
         AssertionPlan::That { at, that } => vec![that_check(*at, that, engine, ctx)],
@@ -174,16 +174,13 @@ fn path_check(
     at: Pos,
     path: &JsonPath,
     check: &Check,
-    default: Option<&ValuePlan>,
     seen: &Seen,
     engine: &TemplateEngine,
     ctx: &minijinja::Value,
 ) -> AssertionResult {
-    let shown_path = one_line(&path.source);
-    let written_default = default.map_or(String::new(), |d| format!(" (default {})", plan_text(d)));
     let mut outcome = AssertionResult {
         at,
-        assertion: format!("{shown_path} {}{written_default}", describe(check)),
+        assertion: check.written.clone(),
         passed: false,
         expected: None,
         actual: seen.value.clone(),
@@ -192,11 +189,13 @@ fn path_check(
     if outcome.message.is_some() {
         return outcome;
     }
+    let shown_path = || one_line(&path.source);
     let expected = match check.expected.render(engine, ctx) {
         Ok(expected) => expected,
         Err(e) => {
             outcome.message = Some(format!(
-                "`{shown_path}`: the expected value {} fails: {}",
+                "`{}`: the expected value {} fails: {}",
+                shown_path(),
                 plan_text(&check.expected),
                 template_error(&e)
             ));
@@ -207,19 +206,27 @@ fn path_check(
         Ok(()) => outcome.passed = true,
         Err(problem) if seen.defaulted => {
             outcome.message = Some(format!(
-                "`{shown_path}`: {problem} (the default: the path selects nothing)"
+                "`{}`: {problem} (the default: the path selects nothing)",
+                shown_path()
             ));
         }
-        Err(problem) => outcome.message = Some(format!("`{shown_path}`: {problem}")),
+        Err(problem) => outcome.message = Some(format!("`{}`: {problem}", shown_path())),
     }
     outcome.expected = Some(expected);
     outcome
 }
 
+/// A check of `path` as result files show it: `$.status equals 200`, with its default when it
+/// has one: `$.n gt 1 (default 0)`.
+pub fn written(path: &str, op: Operator, expected: &ValuePlan, default: Option<&ValuePlan>) -> String {
+    let written_default = default.map_or(String::new(), |d| format!(" (default {})", plan_text(d)));
+    format!("{} {}{written_default}", one_line(path), describe(op, expected))
+}
+
 /// A check as written: `equals 200`, `one_of [1,2]`, `exists`, `matches {{ vars.re }}`.
-fn describe(check: &Check) -> String {
-    match (check.op, &check.expected) {
-        (Operator::Exists | Operator::Absent, ValuePlan::Literal(Value::Bool(true))) => check.op.key().to_string(),
+fn describe(op: Operator, expected: &ValuePlan) -> String {
+    match (op, expected) {
+        (Operator::Exists | Operator::Absent, ValuePlan::Literal(Value::Bool(true))) => op.key().to_string(),
         (op, expected) => format!("{} {}", op.key(), plan_text(expected)),
     }
 }

@@ -6,10 +6,10 @@ use serde_json::{Value, json};
 use super::*;
 
 fn path(source: &str) -> JsonPath {
-    JsonPath {
-        source: source.to_string(),
-        query: jsonpath_rust::parser::parse_json_path(source).expect("a valid test path"),
-    }
+    JsonPath::new(
+        source.to_string(),
+        jsonpath_rust::parser::parse_json_path(source).expect("a valid test path"),
+    )
 }
 
 fn at() -> Pos {
@@ -57,17 +57,26 @@ fn literal_check(op: Operator, expected: Value) -> Check {
         op,
         expected: lit(expected),
         regex,
+        written: String::new(),
+    }
+}
+
+/// A path assertion as the compiler builds it: each check written out with its path and default.
+fn path_plan(path: JsonPath, mut checks: Vec<Check>, default: Option<ValuePlan>) -> AssertionPlan {
+    for check in &mut checks {
+        check.written = super::written(&path.source, check.op, &check.expected, default.as_ref());
+    }
+    AssertionPlan::Path {
+        at: at(),
+        path,
+        checks,
+        default,
     }
 }
 
 /// Runs one check of `op` on `$path` in `doc`.
 fn run_with(engine: &TemplateEngine, source: &str, check: Check, doc: &Value) -> AssertionResult {
-    let assertion = AssertionPlan::Path {
-        at: at(),
-        path: path(source),
-        checks: vec![check],
-        default: None,
-    };
+    let assertion = path_plan(path(source), vec![check], None);
     let mut results = super::check(&assertion, doc, engine, &ctx_for(doc));
     assert_eq!(results.len(), 1);
     results.remove(0)
@@ -261,6 +270,7 @@ fn matches_uses_the_precompiled_regex() {
         op: Operator::Matches,
         expected: lit(json!("^hello")),
         regex: Some(regex::Regex::new("world$").unwrap()),
+        written: String::new(),
     };
     assert!(run_with(&TemplateEngine::new(), "$.name", check, &doc()).passed);
 }
@@ -276,6 +286,7 @@ fn matches_templated_regexes_and_reports_an_invalid_one() {
         op: Operator::Matches,
         expected: ValuePlan::Template(t.clone()),
         regex: None,
+        written: String::new(),
     };
     let r = run_with(&engine, "$.name", check(&good), &d);
     assert!(r.passed, "{:?}", r.message);
@@ -341,6 +352,7 @@ fn ordering_accepts_a_number_rendered_as_text() {
         op: Operator::Lt,
         expected: ValuePlan::Template(t),
         regex: None,
+        written: String::new(),
     };
     let r = run_with(&engine, "$.status", check, &doc());
     assert!(!r.passed);
@@ -438,6 +450,52 @@ fn several_selected_values_are_checked_as_a_list() {
 }
 
 #[test]
+fn a_singular_path_selects_what_the_library_selects() {
+    let docs = [
+        json!(null),
+        json!("s"),
+        json!([10, [20, 21], {"a": 30}]),
+        json!({"a": {"b": [{"c": 1}, "x"]}, "0": "zero", "it's": {"\\": true}, "": 5}),
+    ];
+    let paths = [
+        "$",
+        "$.a",
+        "$.a.b[0].c",
+        "$.a.b[1]",
+        "$.a.b[-1]",
+        "$.a.b[-2].c",
+        "$.a.b[-3]",
+        "$.a.b[2]",
+        "$[0]",
+        "$[1][1]",
+        "$[-1].a",
+        "$[-9007199254740991]",
+        "$[9007199254740991]",
+        "$['0']",
+        "$[0].a",
+        "$.a[0]",
+        "$['it\\'s']['\\\\']",
+        "$['']",
+        "$['a']['b'][0]",
+        "$.missing.deeper",
+    ];
+    for source in paths {
+        let jp = path(source);
+        assert!(jp.singular.is_some(), "{source} is singular");
+        let library = JsonPath {
+            singular: None,
+            ..jp.clone()
+        };
+        for d in &docs {
+            assert_eq!(select(&jp, d), select(&library, d), "{source} on {d}");
+        }
+    }
+    for source in ["$.a[*]", "$..a", "$['a','b']", "$[0:1]", "$[?@.a]"] {
+        assert!(path(source).singular.is_none(), "{source} is not singular");
+    }
+}
+
+#[test]
 fn nothing_selected_fails_every_operator_but_exists_and_absent() {
     let d = doc();
     let cases = [
@@ -518,6 +576,7 @@ fn templated_expected_values_are_rendered() {
         op,
         expected,
         regex: None,
+        written: String::new(),
     };
 
     let r = run_with(
@@ -596,17 +655,13 @@ fn templated_expected_values_are_rendered() {
 fn a_path_with_several_checks_gives_one_result_each() {
     let engine = TemplateEngine::new();
     let d = doc();
-    let assertion = AssertionPlan::Path {
-        at: at(),
-        path: path("$.status"),
-        checks: vec![
-            literal_check(Operator::Gte, json!(200)),
-            literal_check(Operator::Lt, json!(200)),
-            literal_check(Operator::Exists, json!(true)),
-            literal_check(Operator::Exists, json!(false)),
-        ],
-        default: None,
-    };
+    let checks = vec![
+        literal_check(Operator::Gte, json!(200)),
+        literal_check(Operator::Lt, json!(200)),
+        literal_check(Operator::Exists, json!(true)),
+        literal_check(Operator::Exists, json!(false)),
+    ];
+    let assertion = path_plan(path("$.status"), checks, None);
     let results = check(&assertion, &d, &engine, &ctx_for(&d));
     let summary: Vec<_> = results.iter().map(|r| (r.assertion.as_str(), r.passed)).collect();
     assert_eq!(
@@ -792,10 +847,7 @@ fn odd_paths_on_odd_documents_do_not_panic() {
     let engine = TemplateEngine::new();
     for p in paths {
         let query = jsonpath_rust::parser::parse_json_path(p).expect("a valid test path");
-        let jp = JsonPath {
-            source: p.into(),
-            query,
-        };
+        let jp = JsonPath::new(p.into(), query);
         for d in &docs {
             let _ = select(&jp, d);
             for (op, expected) in [
@@ -805,12 +857,7 @@ fn odd_paths_on_odd_documents_do_not_panic() {
                 (Operator::Gt, json!(0)),
                 (Operator::Type, json!("integer")),
             ] {
-                let plan = AssertionPlan::Path {
-                    at: at(),
-                    path: jp.clone(),
-                    checks: vec![literal_check(op, expected)],
-                    default: None,
-                };
+                let plan = path_plan(jp.clone(), vec![literal_check(op, expected)], None);
                 let _ = check(&plan, d, &engine, &ctx_for(d));
             }
         }
@@ -864,12 +911,7 @@ fn run_defaulted(source: &str, checks: Vec<Check>, default: ValuePlan, doc: &Val
         }
         other => other,
     };
-    let assertion = AssertionPlan::Path {
-        at: at(),
-        path: path(source),
-        checks,
-        default: Some(default),
-    };
+    let assertion = path_plan(path(source), checks, Some(default));
     check(&assertion, doc, &engine, &ctx_for(doc))
 }
 

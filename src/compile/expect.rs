@@ -3,6 +3,7 @@
 use super::Compiler;
 use super::scope::Scope;
 use super::templates::is_template;
+use crate::assert;
 use crate::operator::Operator;
 use crate::plan::{AssertionPlan, Check, JsonPath, Save, SaveFrom, ValuePlan};
 use crate::spec::{Assertion, AssertionKind, Entries, Node, Spanned, Text};
@@ -32,9 +33,13 @@ impl Compiler<'_> {
                 let that = self.template(text, scope)?.template;
                 Some(AssertionPlan::That { at: assertion.at, that })
             }
-            AssertionKind::Path { path, checks, default } => {
-                let path = self.json_path(path);
-                let checks: Vec<_> = checks
+            AssertionKind::Path {
+                path: path_text,
+                checks,
+                default,
+            } => {
+                let path = self.json_path(path_text);
+                let mut checks: Vec<_> = checks
                     .iter()
                     .map(|(op, operand)| {
                         self.check_operand(op, operand);
@@ -43,10 +48,14 @@ impl Compiler<'_> {
                             op: op.value,
                             regex: literal_regex(op.value, &expected),
                             expected,
+                            written: String::new(),
                         }
                     })
                     .collect();
                 let default = default.as_ref().map(|d| self.value(d, scope));
+                for check in &mut checks {
+                    check.written = assert::written(&path_text.value, check.op, &check.expected, default.as_ref());
+                }
                 Some(AssertionPlan::Path {
                     at: assertion.at,
                     path: path?,
@@ -60,10 +69,7 @@ impl Compiler<'_> {
     /// Parses a JSONPath, reporting a bad one at its position.
     fn json_path(&mut self, path: &Spanned<String>) -> Option<JsonPath> {
         match jsonpath_rust::parser::parse_json_path(&path.value) {
-            Ok(query) => Some(JsonPath {
-                source: path.value.clone(),
-                query,
-            }),
+            Ok(query) => Some(JsonPath::new(path.value.clone(), query)),
             Err(e) => {
                 let (column, expected) = pest_position(&e.to_string());
                 let (at, _) = self.place(path, column, 0);

@@ -34,13 +34,12 @@ async fn attempts<A: Leaf>(
     action: &A,
     out: &mut StepResult,
 ) -> Result<(), &'static str> {
-    let place = ctx.place(step.at);
     let retry = match &step.retry {
         Some(r) => match (ctx.duration(&r.within), ctx.duration(&r.every)) {
             (Ok(within), Ok(every)) => Some((within, every)),
             (Err(e), _) | (_, Err(e)) => {
                 let error = StepError::from(e);
-                out.fail(&place, &error);
+                out.fail(&ctx.place(step.at), &error);
                 return Err(error.class());
             }
         },
@@ -64,12 +63,12 @@ async fn attempts<A: Leaf>(
             Err(error) => error,
         };
         let Some((within, every)) = retry else {
-            out.fail(&place, &error);
+            out.fail(&ctx.place(step.at), &error);
             return Err(error.class());
         };
         if !error.heals_by_waiting() {
             out.fail(
-                &place,
+                &ctx.place(step.at),
                 format_args!("{error} (not retried: waiting cannot change this)"),
             );
             return Err(error.class());
@@ -80,7 +79,10 @@ async fn attempts<A: Leaf>(
                 n => format!("{n} attempts"),
             };
             let within = format_duration(within);
-            out.fail(&place, format_args!("{error} (still after {tries} within {within})"));
+            out.fail(
+                &ctx.place(step.at),
+                format_args!("{error} (still after {tries} within {within})"),
+            );
             return Err(error.class());
         }
         tokio::select! {

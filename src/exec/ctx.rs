@@ -138,7 +138,11 @@ impl<'a> Ctx<'a> {
 
     /// The step named `step` succeeded once more.
     pub fn count_success(&mut self, step: &str) {
-        let n = self.counts.entry(step.to_string()).or_default();
+        // The name is copied only the first time: a client counts the same few steps.
+        let n = match self.counts.get_mut(step) {
+            Some(n) => n,
+            None => self.counts.entry(step.to_string()).or_default(),
+        };
         *n += 1;
         self.scope_counts.set(step, Jinja::from(*n));
     }

@@ -20,6 +20,7 @@ mod scope;
 mod session;
 mod shared;
 mod step;
+mod timer;
 mod transcript;
 
 pub use event::{Actor, Event, Exchange};

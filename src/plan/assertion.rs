@@ -1,6 +1,6 @@
 //! Compiled assertions and captures.
 
-use jsonpath_rust::parser::model::JpQuery;
+use jsonpath_rust::parser::model::{JpQuery, Segment, Selector};
 use serde::{Serialize, Serializer};
 
 use super::{Template, ValuePlan};
@@ -13,6 +13,44 @@ pub struct JsonPath {
     /// The path as written.
     pub source: String,
     pub query: JpQuery,
+    /// The names and indexes of a path that has nothing else (RFC 9535's singular query, as
+    /// `$.result.content[0].text` is), walked directly: the library builds the text of the
+    /// path it is at on every step, which was most of an assertion's cost.
+    pub singular: Option<Vec<Member>>,
+}
+
+/// One step of a singular path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Member {
+    /// An object's member by name.
+    Name(String),
+    /// An array's element; a negative index counts from the end.
+    Index(i64),
+}
+
+impl JsonPath {
+    pub fn new(source: String, query: JpQuery) -> Self {
+        let singular = (query.segments.iter())
+            .map(|segment| match segment {
+                Segment::Selector(selector) => member(selector),
+                Segment::Selectors(selectors) if selectors.len() == 1 => member(&selectors[0]),
+                _ => None,
+            })
+            .collect();
+        Self {
+            source,
+            query,
+            singular,
+        }
+    }
+}
+
+fn member(selector: &Selector) -> Option<Member> {
+    match selector {
+        Selector::Name(name) => Some(Member::Name(name.clone())),
+        Selector::Index(index) => Some(Member::Index(*index)),
+        _ => None,
+    }
 }
 
 impl Serialize for JsonPath {
@@ -53,6 +91,10 @@ pub struct Check {
     /// `None` for other operators and for a templated pattern (compiled when it renders).
     #[serde(skip)]
     pub regex: Option<regex::Regex>,
+    /// The check as result files show it, with its path and default: `$.status equals 200`.
+    /// Written once here, so that a check that holds costs no formatting when it runs.
+    #[serde(skip)]
+    pub written: String,
 }
 
 /// A value captured into a variable after a step.

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-pub use assertion::{AssertionPlan, Check, JsonPath, Save, SaveFrom};
+pub use assertion::{AssertionPlan, Check, JsonPath, Member, Save, SaveFrom};
 pub use connection::{
     ClientInfoPlan, Conn, ConnectionKind, ConnectionPlan, HttpConn, HttpConnectionPlan, MAX_ANSWER, McpConn,
     McpConnectionPlan, SqlConn, SqlConnectionPlan,

@@ -14,6 +14,7 @@ use crate::duration_text::millis;
 use crate::exec::ctx::Ctx;
 use crate::exec::error::RenderError;
 use crate::exec::result::{Iteration, Status, StepResult};
+use crate::exec::timer;
 use crate::plan::step::Repeat;
 use crate::plan::{RepeatPlan, Resolved, ValuePlan};
 use passes::Tally;
@@ -47,7 +48,7 @@ pub async fn run(ctx: &mut Ctx<'_>, repeat: &Repeat, out: &mut StepResult) -> Re
         }
         if bounds.every.is_some() {
             tokio::select! {
-                () = tokio::time::sleep_until(due) => {}
+                () = timer::sleep_until(due) => {}
                 () = ctx.shared.cancel.cancelled() => {
                     out.status = Status::Interrupted;
                     break;

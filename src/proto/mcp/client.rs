@@ -228,12 +228,13 @@ impl McpClient {
     /// One exchange within `Settings::timeout`, kept in [`McpClient::take_sent`]'s list: before
     /// it goes out, so that even one whose future is dropped is there.
     async fn exchange(&self, mut outgoing: Outgoing<'_>) -> Result<Answer, Failure> {
-        let body = outgoing.message.as_ref().map(Value::to_string);
+        // Straight to bytes: `Value::to_string` goes through a formatter, at twice the cost.
+        let body = (outgoing.message.as_ref()).map(|m| serde_json::to_vec(m).expect("a JSON value serializes"));
         let headers = self.headers(body.is_some(), outgoing.session, outgoing.version);
         // The request's bytes first, so that the list can keep its headers without a copy.
         let wire = match (&headers, self.endpoint()) {
             (Ok(headers), Ok(endpoint)) => Ok(Wire {
-                bytes: endpoint.request(&outgoing.method, headers, body.as_ref().map(String::as_bytes)),
+                bytes: endpoint.request(&outgoing.method, headers, body.as_deref()),
                 session: (headers.get(SESSION)).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
             }),
             (Err(failure), _) => Err(failure.clone()),
