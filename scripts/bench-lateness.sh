@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark: how late fixed-rate passes start under load. CLIENTS clients, started over 1 s, each
 # `call: heartbeat` every 1 s for SECONDS against the lab in its own process; prints the p50, p99
-# and max of every pass's lateness (from the client files).
+# and max of every pass's lateness (from the client files), and the CPU time each side took.
 #
 # Usage: scripts/bench-lateness.sh [CLIENTS] [SECONDS]   (default 1000 clients, 10 s; the issue's
 # figure is 60 s)
@@ -28,7 +28,16 @@ YAML
 # from before `--record` keeps them all anyway.
 record=()
 [[ "$("$bin" run --help)" == *--record* ]] && record=(--record all)
-"$bin" run "$work/lateness.yaml" --out "$work/out" --quiet "${record[@]}" > /dev/null || true
+# CPU seconds (user + system) of the lab so far, from /proc.
+lab_cpu() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$lab_pid/stat"; }
+lab_before="$(lab_cpu)"
+/usr/bin/time -f '%e %U %S' -o "$work/time" \
+    "$bin" run "$work/lateness.yaml" --out "$work/out" --quiet "${record[@]}" > /dev/null || true
+lab_after="$(lab_cpu)"
+# Lateness is mostly the wait for a CPU, which the lab shares: both sides' CPU, to read it by.
+read -r wall user system < "$work/time"
+python3 -c "import sys; w, u, s, a, b = map(float, sys.argv[1:]); print(f'CPU over {w:.1f} s: runner {u + s:.1f} s, lab {b - a:.1f} s')" \
+    "$wall" "$user" "$system" "$lab_before" "$lab_after"
 python3 - "$work/out" "$clients" <<'PY'
 import glob, json, sys
 late = []
