@@ -2,7 +2,7 @@
 //!
 //! tokio's timer rounds a deadline up to its next millisecond and then parks for whole
 //! milliseconds counted from a truncated now, so a pass on it started 0–2 ms late, ~1 ms in
-//! the middle: more than the lateness a load test is there to show. Here one thread sleeps to
+//! the middle: lateness of the clock's own, not the load's. Here one thread sleeps to
 //! the earliest deadline on the OS's own timer (a futex wait, ~50 µs of slack on Linux) and
 //! wakes that deadline's task. tokio's timer still runs beside it: it is what a test's paused
 //! clock moves, and it ends the wait if the thread could not be started.
