@@ -234,3 +234,81 @@ async fn the_lab_command_closes_silent_connections_after_its_header_read_timeout
     let refused = runner(&["lab", "--header-read-timeout", "0s"], dir.path()).await;
     assert_eq!(refused.status.code(), Some(2), "{}", console(&refused));
 }
+
+fn report(dir: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("out/report.json")).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn arrivals_start_at_their_rate_against_the_lab() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = example("load-arrivals.yaml");
+    let args = [file.to_str().unwrap(), "--lab", "--out", "out"];
+    let sets = ["--set", "rate=200", "--set", "duration=2s"];
+    let output = run(&[&args[..], &sets[..]].concat(), dir.path()).await;
+    assert_eq!(output.status.code(), Some(0), "{}", console(&output));
+    let report = report(dir.path());
+    let group = &report["arrivals"][0];
+    assert_eq!(group["scheduled"], 400, "{group}");
+    assert_eq!(group["started"], 400, "{group}");
+    assert_eq!(group["dropped"], 0, "{group}");
+    assert_eq!(group["passed"], 400, "{group}");
+    assert_eq!(report["summary"]["total"], 400);
+    // One file for the group, none per arrival.
+    let written: Vec<String> = std::fs::read_dir(dir.path().join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".json"))
+        .collect();
+    assert_eq!(written.len(), 2, "{written:?}");
+    assert!(written.contains(&"arrivals_visitors.json".to_string()), "{written:?}");
+    // The transcript shows the first arrivals' traffic, not every arrival's.
+    let transcript = std::fs::read_to_string(dir.path().join("out/transcript.jsonl")).unwrap();
+    let mut shown: Vec<u64> = (transcript.lines())
+        .map(|line| {
+            serde_json::from_str::<serde_json::Value>(line).unwrap()["client_id"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    shown.dedup();
+    assert_eq!(shown.iter().max(), Some(&10), "{shown:?}");
+    assert!(
+        console(&output).contains("visitors: 400 arrivals, 400 started, 0 dropped; 400 passed, 0 failed"),
+        "{}",
+        console(&output)
+    );
+}
+
+#[tokio::test]
+async fn arrivals_past_max_active_are_dropped_and_said_to_be() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = example("load-arrivals.yaml");
+    let args = [file.to_str().unwrap(), "--lab", "--out", "out"];
+    let sets = [
+        "--set",
+        "tool_ms=500",
+        "--set",
+        "max_active=20",
+        "--set",
+        "rate=100",
+        "--set",
+        "duration=2s",
+    ];
+    let output = run(&[&args[..], &sets[..]].concat(), dir.path()).await;
+    assert_eq!(output.status.code(), Some(0), "{}", console(&output));
+    let report = report(dir.path());
+    let group = &report["arrivals"][0];
+    let (started, dropped) = (group["started"].as_u64().unwrap(), group["dropped"].as_u64().unwrap());
+    assert_eq!(started + dropped, 200, "{group}");
+    // 20 sessions of ~500 ms at a time over 2 s: about 80 start, and never more than 20 at once.
+    assert!((60..=100).contains(&started), "{group}");
+    assert_eq!(group["peak_active"], 20, "{group}");
+    let p50 = report["latency"]["work"]["p50_ms"].as_f64().unwrap();
+    assert!((500.0..600.0).contains(&p50), "the slow call's p50 is {p50} ms");
+    assert!(
+        console(&output).contains(&format!("{dropped} dropped")),
+        "{}",
+        console(&output)
+    );
+}

@@ -6,7 +6,7 @@ use super::Compiler;
 use super::durations::Zero;
 use super::scope::Phase;
 use crate::plan::step::Barrier;
-use crate::plan::{BarrierPlan, GroupPlan};
+use crate::plan::{BarrierPlan, GroupPlan, Instances};
 use crate::source::Pos;
 use crate::spec::Name;
 
@@ -32,7 +32,8 @@ const RESULT_FIELDS: &[&str] = &[
 /// The client group a list of steps belongs to.
 pub(super) struct Owner {
     name: String,
-    count: u64,
+    /// Its instances; unknown for an arrival group.
+    count: Option<u64>,
 }
 
 /// A `barrier:` step, as seen by the compiler.
@@ -66,10 +67,16 @@ impl Compiler<'_> {
                     .width(name.value.len())
                     .help("choose another name for the group");
                 }
-                let count = self.fixed_count(group.count.as_ref(), 1);
+                let instances = match self.arrivals(group) {
+                    Some(arrivals) => Instances::Arrivals(arrivals),
+                    None => Instances::Count(self.fixed_count(group.count.as_ref(), 1)),
+                };
                 let owner = Owner {
                     name: name.value.clone(),
-                    count,
+                    count: match instances {
+                        Instances::Count(count) => Some(count),
+                        Instances::Arrivals(_) => None,
+                    },
                 };
                 let mut scope = self.phase_scope(Phase::Clients);
                 let steps = self.steps(&group.steps, &mut scope, Some(&owner));
@@ -82,7 +89,7 @@ impl Compiler<'_> {
                 GroupPlan {
                     name: name.value.clone(),
                     description: group.description.clone(),
-                    count,
+                    instances,
                     start_after: self.fixed_duration(group.start_after.as_ref(), Duration::ZERO, Zero::Allowed),
                     ramp_up: self.fixed_duration(group.ramp_up.as_ref(), Duration::ZERO, Zero::Allowed),
                     steps,
@@ -108,12 +115,23 @@ impl Compiler<'_> {
 
     pub(super) fn barrier(&mut self, name: &Name, owner: Option<&Owner>) -> Barrier {
         match owner {
-            Some(owner) => self.barrier_uses.push(BarrierUse {
+            Some(Owner {
+                name: group,
+                count: Some(count),
+            }) => self.barrier_uses.push(BarrierUse {
                 name: name.value.clone(),
-                group: owner.name.clone(),
-                count: owner.count,
+                group: group.clone(),
+                count: *count,
                 at: name.at,
             }),
+            Some(Owner { count: None, .. }) => {
+                self.error(
+                    name.at,
+                    "an arrival group cannot meet at a barrier: how many of its instances would come is not known",
+                )
+                .width(name.value.len())
+                .help("meet in groups with a `count`; an arrival runs its steps on its own");
+            }
             None => {
                 self.error(
                     name.at,

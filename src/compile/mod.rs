@@ -1,6 +1,7 @@
 //! `Spec` → [`Plan`]: every template and JSONPath parsed once, every name resolved, every
 //! duration and count checked. All problems of a file are reported together.
 
+mod arrivals;
 mod connections;
 mod durations;
 mod expect;

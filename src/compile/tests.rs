@@ -74,7 +74,7 @@ fn vars_render_in_order_from_env_and_keep_their_types() {
     let plan = compile_with_env(text, &[("N", "3")]).unwrap();
     assert_eq!(plan.vars["twice"], 6);
     assert_eq!(plan.vars["label"], "n=3");
-    assert_eq!(plan.groups[0].count, 6);
+    assert!(matches!(plan.groups[0].instances, crate::plan::Instances::Count(6)));
 }
 
 #[test]

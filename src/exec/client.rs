@@ -23,6 +23,10 @@ pub struct Instance {
     pub index: u64,
     /// Delay before its first step.
     pub delay: std::time::Duration,
+    /// Whether its first exchanges go to the transcript whatever its steps do: every client's
+    /// do, but only the first arrivals' of an arrival group, or a steady load of new instances
+    /// would write its every exchange.
+    pub shows_first: bool,
 }
 
 /// What a finished client hands back besides its result: tallies for the scenario.
@@ -52,6 +56,9 @@ pub async fn run(
     };
     let started_at = chrono::Utc::now();
     let mut ctx = Ctx::new(&shared, actor.clone(), instance.index, clients);
+    if !instance.shows_first {
+        ctx.skip_first_exchanges();
+    }
     ctx.start_counts(zero_counts(steps));
     let Ran {
         results, mut status, ..

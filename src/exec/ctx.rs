@@ -98,6 +98,11 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// Its exchanges reach the transcript only when their step fails.
+    pub fn skip_first_exchanges(&mut self) {
+        self.outbox.skip_first();
+    }
+
     /// The template context: everything in scope, plus `result` while a step's result is checked.
     pub fn context(&self, result: Option<&Arc<Value>>) -> Jinja {
         match result {

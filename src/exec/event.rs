@@ -31,6 +31,8 @@ pub enum Event {
     Exchange(Box<Exchange>),
     /// A client instance ended.
     ClientFinished { actor: Actor, passed: bool },
+    /// An arrival came while its group's `max_active` instances ran, and started none.
+    Dropped { scenario: Arc<str>, group: Arc<str> },
     /// A scenario ended.
     ScenarioFinished { scenario: Arc<str>, passed: bool },
 }
@@ -39,7 +41,7 @@ impl Event {
     /// True for events that only feed the progress display, which may be dropped when the
     /// reporter is behind; the others carry results and transcript lines, and must arrive.
     pub fn progress_only(&self) -> bool {
-        matches!(self, Event::StepStarted { .. })
+        matches!(self, Event::StepStarted { .. } | Event::Dropped { .. })
     }
 }
 

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
-use super::result::Latency;
+use super::result::{Latency, Spread};
 
 /// The slowest sample kept, in microseconds (one hour); slower ones count as an hour.
 pub const MAX_MICROS: u64 = 3_600_000_000;
@@ -87,6 +87,19 @@ impl Samples {
             Some(h) => Cow::Borrowed(&**h),
             None => Cow::Owned(list_histogram(&self.list)),
         }
+    }
+
+    /// The median, 99th percentile and most, in milliseconds; `None` without a sample.
+    pub fn spread(&self) -> Option<Spread> {
+        if self.is_empty() {
+            return None;
+        }
+        let h = self.histogram();
+        Some(Spread {
+            p50: millis(h.value_at_quantile(0.50)),
+            p99: millis(h.value_at_quantile(0.99)),
+            max: millis(h.max()),
+        })
     }
 
     /// Bytes held on the heap (approximately: the allocator adds its own).

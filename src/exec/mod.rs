@@ -2,6 +2,7 @@
 //!
 //! Pass and fail are decided here; `report` only shows them.
 
+mod arrivals;
 mod attempt;
 mod barriers;
 mod client;
@@ -26,7 +27,9 @@ mod transcript;
 pub use event::{Actor, Event, Exchange};
 pub use metrics::{MetricsReport, Point, StepMetrics};
 pub use record::Record;
-pub use result::{ClientResult, Iteration, Latency, Passes, ScenarioResult, Spread, Status, StepResult};
+pub use result::{
+    ArrivalPoint, ArrivalsResult, ClientResult, Iteration, Latency, Passes, ScenarioResult, Spread, Status, StepResult,
+};
 pub use run::Run;
 pub use scenario::run_scenario;
 pub use transcript::{FIRST_EXCHANGES, TranscriptMode};

@@ -56,8 +56,11 @@ pub struct ScenarioResult {
     pub assertions_run: u64,
     /// The `before:` steps.
     pub before: Vec<StepResult>,
-    /// Every client instance, in group order then by id.
+    /// Every client instance of the groups with a `count`, in group order then by id.
     pub clients: Vec<ClientResult>,
+    /// Every arrival group, in group order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub arrivals: Vec<ArrivalsResult>,
     /// The `after:` steps.
     pub after: Vec<StepResult>,
     /// Per step name: latency percentiles of the steps that sent something.
@@ -67,11 +70,64 @@ pub struct ScenarioResult {
 }
 
 impl ScenarioResult {
-    /// Client instances that passed, and all of them.
-    pub fn client_counts(&self) -> (usize, usize) {
-        let passed = self.clients.iter().filter(|c| c.status.passed()).count();
-        (passed, self.clients.len())
+    /// Client instances that passed, and all of them: the groups' with a `count`, and the
+    /// arrivals that started.
+    pub fn client_counts(&self) -> (u64, u64) {
+        let passed = self.clients.iter().filter(|c| c.status.passed()).count() as u64;
+        let arrived = self.arrivals.iter().map(|a| (a.passed, a.started));
+        let (arrivals_passed, started) = arrived.fold((0, 0), |(p, t), (ap, at)| (p + ap, t + at));
+        (passed + arrivals_passed, self.clients.len() as u64 + started)
     }
+}
+
+/// An arrival group's run: what its result file `arrivals_<group>.json` holds. Its instances
+/// are counted and measured here, and kept in full as a loop's passes are (`--record`).
+#[derive(Debug, Clone, Serialize)]
+pub struct ArrivalsResult {
+    pub group: String,
+    /// Failed when an instance failed; a dropped arrival fails nothing by itself (a threshold
+    /// on `dropped` can).
+    pub status: Status,
+    /// Arrivals the schedule holds.
+    pub scheduled: u64,
+    /// Arrivals that started an instance.
+    pub started: u64,
+    /// Arrivals that came while `max_active` instances ran, and started none.
+    pub dropped: u64,
+    /// Arrivals the run's stop came before.
+    pub unreached: u64,
+    pub passed: u64,
+    pub failed: u64,
+    pub interrupted: u64,
+    pub max_active: u64,
+    /// The most instances that ran at once.
+    pub peak_active: u64,
+    /// How late the instances started against the schedule.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lateness_ms: Option<Spread>,
+    /// How long the instances took.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub elapsed_ms: Option<Spread>,
+    /// The first failure kept, naming the instance and the step.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Instances in `instances`, and those counted here only.
+    pub kept: u64,
+    pub omitted: u64,
+    /// Per second of the scenario in which an arrival came: how many started and how many were
+    /// dropped, which is the achieved rate.
+    pub series: Vec<ArrivalPoint>,
+    /// The instances kept in full, by arrival number (`client_id`).
+    pub instances: Vec<ClientResult>,
+}
+
+/// One second of an arrival group's series.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ArrivalPoint {
+    /// Seconds from the scenario's start.
+    pub second: u64,
+    pub started: u64,
+    pub dropped: u64,
 }
 
 /// Latency of one step name across every client, in milliseconds.
@@ -241,7 +297,8 @@ pub struct Passes {
     pub elapsed_ms: Option<Spread>,
 }
 
-/// Percentiles of a loop's passes, in milliseconds (1% resolution).
+/// Percentiles of a loop's passes or an arrival group's instances, in milliseconds (1%
+/// resolution).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Spread {
     pub p50: f64,

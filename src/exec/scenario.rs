@@ -8,13 +8,14 @@ use tokio::sync::mpsc::Sender;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
+use super::arrivals;
 use super::client::{self, Finished, Instance};
 use super::event::Event;
 use super::result::{ClientResult, ScenarioResult, Status};
 use super::run::Run;
 use super::shared::Shared;
 use crate::duration_text::millis;
-use crate::plan::{GroupPlan, Plan};
+use crate::plan::{GroupPlan, Instances, Plan};
 
 /// Runs one compiled scenario to its end (or to Ctrl-C) and returns everything it found.
 pub async fn run_scenario(plan: Arc<Plan>, run: &Run, events: Sender<Event>) -> ScenarioResult {
@@ -22,29 +23,38 @@ pub async fn run_scenario(plan: Arc<Plan>, run: &Run, events: Sender<Event>) -> 
     shared
         .emit(Event::ScenarioStarted {
             scenario: shared.scenario.clone(),
-            groups: plan.groups.iter().map(|g| (g.name.as_str().into(), g.count)).collect(),
+            groups: plan
+                .groups
+                .iter()
+                .map(|g| (g.name.as_str().into(), instances(g)))
+                .collect(),
         })
         .await;
     let started_at = chrono::Utc::now();
     let started = Instant::now();
     let mut assertions_run = 0;
-    let mut tally = |finished: &Finished| assertions_run += finished.assertions_run;
+    let mut tally = |ran: u64| assertions_run += ran;
 
     let before = phase(&shared, "before", &plan.before, None).await;
-    tally(&before);
+    tally(before.assertions_run);
     let mut error = before.result.error.clone().map(|e| format!("before: {e}"));
-    let mut clients = Vec::new();
+    let (mut clients, mut arrivals) = (Vec::new(), Vec::new());
     if before.result.status.passed() || plan.before.is_empty() {
         shared.set_before_saved(before.result.vars.clone());
-        for finished in run_groups(&shared).await {
-            tally(&finished);
+        let ran = run_groups(&shared).await;
+        for finished in ran.clients {
+            tally(finished.assertions_run);
             clients.push(finished.result);
+        }
+        for done in ran.arrivals {
+            tally(done.assertions_run);
+            arrivals.push(done.result);
         }
     }
     let after = if error.is_none() && !shared.cancel.is_cancelled() {
         let summaries = serde_json::to_value(clients.iter().map(summary).collect::<Vec<_>>()).unwrap_or_default();
         let after = phase(&shared, "after", &plan.after, Some(summaries)).await;
-        tally(&after);
+        tally(after.assertions_run);
         error = after.result.error.clone().map(|e| format!("after: {e}"));
         after.result.steps
     } else {
@@ -57,7 +67,7 @@ pub async fn run_scenario(plan: Arc<Plan>, run: &Run, events: Sender<Event>) -> 
         // process ends.
         shared.databases.settle().await;
     }
-    let clients_passed = clients.iter().all(|c| c.status.passed());
+    let clients_passed = clients.iter().all(|c| c.status.passed()) && arrivals.iter().all(|a| a.status.passed());
     // Only a run that went through without checking anything is "no assertion ran"; a run that
     // failed before its assertions says why already.
     if error.is_none() && clients_passed && assertions_run == 0 && !interrupted {
@@ -84,6 +94,7 @@ pub async fn run_scenario(plan: Arc<Plan>, run: &Run, events: Sender<Event>) -> 
         assertions_run,
         before: before.result.steps,
         clients,
+        arrivals,
         after,
         latency: shared.metrics.latency(),
         metrics: shared.metrics.report(),
@@ -102,45 +113,98 @@ async fn phase(
         client_id: 1,
         index: 0,
         delay: Duration::ZERO,
+        shows_first: true,
     };
     client::run(shared.clone(), instance, steps, &[], clients).await
 }
 
-/// Starts every instance of every group at its time and waits for all of them.
-async fn run_groups(shared: &Arc<Shared>) -> Vec<Finished> {
+/// What the client groups did: each instance of the groups with a `count`, in group order then
+/// by id, and each arrival group.
+struct Groups {
+    clients: Vec<Finished>,
+    arrivals: Vec<arrivals::Done>,
+}
+
+/// A group's task at its end.
+enum Ended {
+    Client(usize, Finished),
+    Arrivals(usize, arrivals::Done),
+}
+
+/// Starts every instance of every group at its time, and every arrival group's schedule, and
+/// waits for all of them.
+async fn run_groups(shared: &Arc<Shared>) -> Groups {
     let mut tasks = JoinSet::new();
-    let mut index = 0;
+    let started = Instant::now();
+    // Instances are numbered across groups; arrivals after every counted instance, each group's
+    // from where the schedule of the one before it ends.
+    let counted: u64 = shared.plan.groups.iter().map(counted).sum();
+    let (mut index, mut arrival_index) = (0, counted);
     for (g, group) in shared.plan.groups.iter().enumerate() {
-        for id in 1..=group.count {
-            let shared = shared.clone();
-            let instance = Instance {
-                group: group.name.as_str().into(),
-                client_id: id,
-                index,
-                delay: start_delay(group, id),
-            };
-            index += 1;
-            tasks.spawn(async move {
-                let group = &shared.plan.groups[g];
-                let finished = client::run(shared.clone(), instance, &group.steps, &group.record, None).await;
-                (g, finished)
-            });
+        let shared = shared.clone();
+        match &group.instances {
+            Instances::Count(count) => {
+                for id in 1..=*count {
+                    let instance = Instance {
+                        group: group.name.as_str().into(),
+                        client_id: id,
+                        index,
+                        delay: start_delay(group, *count, id),
+                        shows_first: true,
+                    };
+                    index += 1;
+                    let shared = shared.clone();
+                    tasks.spawn(async move {
+                        let group = &shared.plan.groups[g];
+                        let finished = client::run(shared.clone(), instance, &group.steps, &group.record, None).await;
+                        Ended::Client(g, finished)
+                    });
+                }
+            }
+            Instances::Arrivals(plan) => {
+                let (first, start) = (arrival_index, started + group.start_after);
+                arrival_index += plan.scheduled();
+                let plan = plan.clone();
+                tasks.spawn(async move { Ended::Arrivals(g, arrivals::run(shared, g, &plan, start, first).await) });
+            }
         }
     }
-    let mut finished = Vec::with_capacity(index as usize);
+    let (mut clients, mut arrivals) = (Vec::with_capacity(index as usize), Vec::new());
     while let Some(joined) = tasks.join_next().await {
         match joined {
-            Ok(done) => finished.push(done),
+            Ok(Ended::Client(g, finished)) => clients.push((g, finished)),
+            Ok(Ended::Arrivals(g, done)) => arrivals.push((g, done)),
             Err(e) => std::panic::resume_unwind(e.into_panic()),
         }
     }
-    finished.sort_by_key(|(g, f)| (*g, f.result.client_id));
-    finished.into_iter().map(|(_, f)| f).collect()
+    clients.sort_by_key(|(g, f)| (*g, f.result.client_id));
+    arrivals.sort_by_key(|(g, _)| *g);
+    Groups {
+        clients: clients.into_iter().map(|(_, f)| f).collect(),
+        arrivals: arrivals.into_iter().map(|(_, a)| a).collect(),
+    }
+}
+
+/// A group's instances as the progress display counts them: its `count`, or the arrivals its
+/// schedule holds.
+fn instances(group: &GroupPlan) -> u64 {
+    match &group.instances {
+        Instances::Count(count) => *count,
+        Instances::Arrivals(plan) => plan.scheduled(),
+    }
+}
+
+/// A group's instances with a number known before the run.
+fn counted(group: &GroupPlan) -> u64 {
+    match &group.instances {
+        Instances::Count(count) => *count,
+        Instances::Arrivals(_) => 0,
+    }
 }
 
 /// `start_after`, plus this instance's share of `ramp_up`: starts spread evenly.
-fn start_delay(group: &GroupPlan, id: u64) -> Duration {
-    let share = group.ramp_up.mul_f64((id - 1) as f64 / group.count as f64);
+fn start_delay(group: &GroupPlan, count: u64, id: u64) -> Duration {
+    let share = group.ramp_up.mul_f64((id - 1) as f64 / count as f64);
     group.start_after + share
 }
 
@@ -170,13 +234,13 @@ mod tests {
         let group = GroupPlan {
             name: "g".into(),
             description: None,
-            count: 4,
+            instances: Instances::Count(4),
             start_after: Duration::from_secs(10),
             ramp_up: Duration::from_secs(8),
             steps: Vec::new(),
             record: Vec::new(),
         };
-        let delays: Vec<u64> = (1..=4).map(|id| start_delay(&group, id).as_secs()).collect();
+        let delays: Vec<u64> = (1..=4).map(|id| start_delay(&group, 4, id).as_secs()).collect();
         assert_eq!(delays, [10, 12, 14, 16]);
     }
 }

@@ -353,3 +353,123 @@ async fn a_slow_reporter_holds_the_clients_back_and_drops_only_progress() {
     assert_eq!((finished, scenario_events), (5, 2), "every result event arrives");
     assert!(step_starts < 5 * 52, "progress is dropped while the reporter is behind");
 }
+
+/// An arrival group of `arrivals`, whose instances take `steps`.
+fn arrivals(arrivals: &str, steps: &str) -> String {
+    format!("clients:\n  visitors:\n    arrivals: {arrivals}\n    steps:\n{steps}")
+}
+
+const QUICK_CHECK: &str = "      - wait: 50ms\n      - check: \"{{ client.id > 0 }}\"\n";
+
+#[tokio::test(start_paused = true)]
+async fn arrivals_start_on_their_schedule_and_are_counted_per_second() {
+    let result = run(&arrivals("{ rate: 10/s, for: 2s }", QUICK_CHECK)).await;
+    assert_eq!(result.status, Status::Passed, "{:?}", result.error);
+    assert!(result.clients.is_empty());
+    let group = &result.arrivals[0];
+    assert_eq!(
+        (group.scheduled, group.started, group.dropped, group.unreached),
+        (20, 20, 0, 0)
+    );
+    assert_eq!((group.passed, group.failed, group.peak_active), (20, 0, 1));
+    let lateness = group.lateness_ms.unwrap();
+    assert_eq!((lateness.p50, lateness.max), (0.0, 0.0));
+    let per_second: Vec<_> = group.series.iter().map(|p| (p.second, p.started, p.dropped)).collect();
+    assert_eq!(per_second, [(0, 10, 0), (1, 10, 0)]);
+    // Kept as a loop's passes are: the first ten and the last.
+    let ids: Vec<u64> = group.instances.iter().map(|c| c.client_id).collect();
+    assert_eq!(ids, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 20]);
+    assert_eq!((group.kept, group.omitted), (11, 9));
+    // Each instance started at its own slot: arrival k at k × 100 ms.
+    let starts: Vec<f64> = group.instances.iter().map(|c| c.start_ms).collect();
+    assert_eq!(&starts[..3], [0.0, 100.0, 200.0]);
+    assert_eq!(starts[10], 1900.0);
+    assert_eq!(result.client_counts(), (20, 20));
+    assert_eq!(result.assertions_run, 20);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_arrival_beyond_max_active_is_dropped_and_the_others_keep_their_slots() {
+    // Each instance takes 950 ms and two may run: the arrivals at 0 and 0.1 s run, those up to
+    // 0.9 s are dropped, then 1.0 and 1.1 s find the slots free again.
+    let steps = "      - wait: 950ms\n      - check: \"{{ true }}\"\n";
+    let result = run(&arrivals("{ rate: 10/s, for: 2s, max_active: 2 }", steps)).await;
+    assert_eq!(result.status, Status::Passed, "{:?}", result.error);
+    let group = &result.arrivals[0];
+    assert_eq!((group.started, group.dropped, group.peak_active), (4, 16, 2));
+    let ids: Vec<u64> = group.instances.iter().map(|c| c.client_id).collect();
+    // Kept: the first ten by arrival number, and the last.
+    assert_eq!(ids, [1, 2, 12]);
+    assert_eq!(
+        group.lateness_ms.unwrap().max,
+        0.0,
+        "a started arrival is never delayed"
+    );
+    let per_second: Vec<_> = group.series.iter().map(|p| (p.second, p.started, p.dropped)).collect();
+    assert_eq!(per_second, [(0, 2, 8), (1, 2, 8)]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_ramp_starts_arrivals_ever_closer() {
+    let result = run(&arrivals(
+        "{ stages: [ { to: 10/s, over: 2s }, { hold: 1s } ] }",
+        QUICK_CHECK,
+    ))
+    .await;
+    let group = &result.arrivals[0];
+    assert_eq!((group.scheduled, group.started), (20, 20));
+    let starts: Vec<f64> = group.instances.iter().map(|c| c.start_ms).collect();
+    // 0 → 10/s over 2 s: arrival k (from 0) at sqrt(0.4 k) s; a paused clock wakes on whole
+    // milliseconds.
+    for (k, start) in starts[..10].iter().enumerate() {
+        let expected = (0.4 * k as f64).sqrt() * 1000.0;
+        assert!(
+            *start >= expected && start - expected < 1.0,
+            "{k}: {start} vs {expected}"
+        );
+    }
+    // The held second: 10 more, every 100 ms from 2 s.
+    assert_eq!(starts[10], 2900.0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_arrival_fails_the_group_and_is_kept_in_full() {
+    let steps = "      - check: \"{{ client.id != 15 }}\"\n";
+    let result = run(&arrivals("{ rate: 5/s, for: 4s }", steps)).await;
+    assert_eq!(result.status, Status::Failed);
+    let group = &result.arrivals[0];
+    assert_eq!((group.passed, group.failed, group.status), (19, 1, Status::Failed));
+    let failed = group
+        .instances
+        .iter()
+        .find(|c| c.client_id == 15)
+        .expect("the failure is kept");
+    assert_eq!(failed.status, Status::Failed);
+    assert!(
+        group.error.as_deref().unwrap().starts_with("visitors #15: "),
+        "{:?}",
+        group.error
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stop_ends_the_schedule_and_says_what_it_did_not_reach() {
+    let cancel = CancellationToken::new();
+    let run = Run::new(cancel.clone());
+    let (events, _) = mpsc::channel(1);
+    let plan = plan(&arrivals(
+        "{ rate: 10/s, for: 10s }",
+        "      - wait: 250ms\n      - check: \"{{ true }}\"\n",
+    ));
+    let task = tokio::spawn(async move { run_scenario(plan, &run, events).await });
+    tokio::time::sleep(Duration::from_millis(1020)).await;
+    cancel.cancel();
+    let result = task.await.unwrap();
+    assert_eq!(result.status, Status::Interrupted);
+    let group = &result.arrivals[0];
+    assert_eq!(group.status, Status::Interrupted);
+    // Arrivals 0 to 1.0 s started; those of 0.8, 0.9 and 1.0 s were still waiting when the stop
+    // came.
+    assert_eq!((group.started, group.passed, group.interrupted), (11, 8, 3));
+    assert_eq!(group.unreached, 89);
+}

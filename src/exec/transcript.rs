@@ -45,6 +45,11 @@ impl Outbox {
         }
     }
 
+    /// Keeps no exchange by the first-[`FIRST_EXCHANGES`] rule.
+    pub fn skip_first(&mut self) {
+        self.first = FIRST_EXCHANGES;
+    }
+
     /// False when no exchange can be written: the caller need not build one.
     pub fn wanted(&self) -> bool {
         self.mode != TranscriptMode::Off
@@ -122,6 +127,15 @@ mod tests {
     fn failures_keeps_a_clients_first_ten_passing_exchanges() {
         let mut outbox = Outbox::new(TranscriptMode::Failures);
         assert_eq!(passing(&mut outbox, 1..=25), (1..=10).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn an_outbox_that_skips_the_first_keeps_only_failed_steps() {
+        let mut outbox = Outbox::new(TranscriptMode::Failures);
+        outbox.skip_first();
+        assert_eq!(passing(&mut outbox, 1..=5), [0u64; 0]);
+        outbox.add(built("fail", 6));
+        assert_eq!(numbers(outbox.step_ended(false)), [6]);
     }
 
     #[test]

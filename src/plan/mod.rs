@@ -6,9 +6,11 @@
 //! duration or count that a template yields from run-time values (a saved value) is the one
 //! thing checked when it renders.
 
+mod arrivals;
 mod assertion;
 mod connection;
 mod duration;
+mod rate;
 mod sql;
 pub mod step;
 mod template;
@@ -19,12 +21,14 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+pub use arrivals::{ArrivalsPlan, Stage};
 pub use assertion::{AssertionPlan, Check, JsonPath, Member, Save, SaveFrom};
 pub use connection::{
     ClientInfoPlan, Conn, ConnectionKind, ConnectionPlan, HttpConn, HttpConnectionPlan, MAX_ANSWER, McpConn,
     McpConnectionPlan, SqlConn, SqlConnectionPlan,
 };
 pub use duration::{DurationError, parse_duration};
+pub use rate::{MAX_RATE, RateError, parse_rate};
 pub use sql::SqlQuery;
 pub use step::{Action, Body, RepeatPlan, RetryPlan, StepPlan, zero_counts};
 pub use template::{Template, TemplateEngine};
@@ -90,8 +94,9 @@ pub struct GroupPlan {
     pub name: String,
     /// What the group does.
     pub description: Option<String>,
-    /// How many instances.
-    pub count: u64,
+    /// How its instances start.
+    #[serde(flatten)]
+    pub instances: Instances,
     /// Delay before the first instance starts.
     #[serde(with = "humantime_serde_compat")]
     pub start_after: Duration,
@@ -102,6 +107,14 @@ pub struct GroupPlan {
     pub steps: Vec<StepPlan>,
     /// Extra fields of each instance's result file.
     pub record: Vec<(String, ValuePlan)>,
+}
+
+/// How a group's instances start: a fixed number of them, or on a schedule of arrivals.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Instances {
+    Count(u64),
+    Arrivals(ArrivalsPlan),
 }
 
 /// A barrier and the groups that meet at it.

@@ -50,6 +50,7 @@ pub(crate) fn scenario(name: &str, clients: Vec<ClientResult>) -> ScenarioResult
         assertions_run: 4,
         before: Vec::new(),
         clients,
+        arrivals: Vec::new(),
         after: Vec::new(),
         latency: BTreeMap::new(),
         metrics: Default::default(),

@@ -2,10 +2,11 @@
 
 use std::fmt::Write;
 
+use crate::count::thousands;
 use crate::duration_text::format_duration;
 use crate::plan::step::{Barrier, Check, Group, Repeat, Set};
 use crate::plan::{
-    Action, AssertionPlan, Body, DurationPlan, GroupPlan, Plan, Resolved, SaveFrom, StepPlan, ValuePlan,
+    Action, AssertionPlan, Body, DurationPlan, GroupPlan, Instances, Plan, Resolved, SaveFrom, StepPlan, ValuePlan,
 };
 use crate::report::console::shown;
 
@@ -75,13 +76,20 @@ impl Tree<'_> {
         if !group.ramp_up.is_zero() {
             let _ = write!(timing, ", ramp up over {}", format_duration(group.ramp_up));
         }
-        let plural = if group.count == 1 { "" } else { "s" };
-        let _ = writeln!(
-            self.out,
-            "clients {} ×{} instance{plural}{timing}",
-            shown(&group.name),
-            group.count
-        );
+        let name = shown(&group.name);
+        let _ = match &group.instances {
+            Instances::Count(count) => {
+                let plural = if *count == 1 { "" } else { "s" };
+                writeln!(self.out, "clients {name} ×{count} instance{plural}{timing}")
+            }
+            Instances::Arrivals(arrivals) => writeln!(
+                self.out,
+                "clients {name} arrivals {} ({} scheduled, at most {} active){timing}",
+                arrivals.describe(),
+                thousands(arrivals.scheduled()),
+                thousands(arrivals.max_active)
+            ),
+        };
         self.steps(&group.steps, 1);
         if !group.record.is_empty() {
             let keys: Vec<&str> = group.record.iter().map(|(k, _)| k.as_str()).collect();

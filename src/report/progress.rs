@@ -95,6 +95,8 @@ struct ScenarioState {
     total: u64,
     finished: u64,
     failed: u64,
+    /// Arrivals that started no instance.
+    dropped: u64,
     /// The step most recently started anywhere in the scenario.
     last_step: Option<Arc<str>>,
     /// The step most recently started in `before:`/`after:` (which have no bar).
@@ -180,6 +182,11 @@ impl Progress {
                     self.scenarios[index].client_finished(&actor.group, *passed);
                 }
             }
+            Event::Dropped { scenario, group } => {
+                if let Some(index) = self.scenario_index(scenario) {
+                    self.scenarios[index].dropped(group);
+                }
+            }
             Event::ScenarioFinished { scenario, passed } => self.scenario_finished(scenario, *passed, now),
             Event::Exchange(_) => {}
         }
@@ -260,8 +267,12 @@ impl Progress {
             bars.clear();
         }
         let verdict = if passed { "passed" } else { "FAILED" };
+        let dropped = match scenario.dropped {
+            0 => String::new(),
+            n => format!(", {n} dropped"),
+        };
         let line = format!(
-            "{}: {verdict}, {}/{} clients passed, {}",
+            "{}: {verdict}, {}/{} clients passed{dropped}, {}",
             scenario.name,
             scenario.finished - scenario.failed,
             scenario.total,
@@ -323,6 +334,7 @@ impl ScenarioState {
             total: groups.iter().map(|(_, n)| n).sum(),
             finished: 0,
             failed: 0,
+            dropped: 0,
             last_step: None,
             phase_step: None,
             changed: false,
@@ -377,12 +389,29 @@ impl ScenarioState {
         }
     }
 
-    /// `heartbeat: 3/5 clients finished, 1 failed, step "call heartbeat"`.
+    /// An arrival that started nothing: it will not finish, so the bar counts it now.
+    fn dropped(&mut self, group: &str) {
+        let Some(&slot) = self.by_group.get(group) else {
+            return;
+        };
+        self.changed = true;
+        self.dropped += 1;
+        if let Some(bars) = &mut self.bars {
+            bars.groups[slot].bar.inc(1);
+            bars.totals.inc(1);
+        }
+    }
+
+    /// `heartbeat: 3/5 clients finished, 1 failed, step "call heartbeat"`; arrivals dropped,
+    /// when some were, after the failed.
     fn status_line(&self) -> String {
         let mut line = format!(
             "{}: {}/{} clients finished, {} failed",
             self.name, self.finished, self.total, self.failed
         );
+        if self.dropped > 0 {
+            let _ = write!(line, ", {} dropped", self.dropped);
+        }
         if let Some(step) = &self.last_step {
             let _ = write!(line, ", step \"{step}\"");
         }

@@ -1,4 +1,5 @@
-//! Result files: one folder per scenario run, one JSON file per client instance, `report.json`.
+//! Result files: one folder per scenario run, one JSON file per client instance and per arrival
+//! group, `report.json`.
 //!
 //! Every file is written atomically (a temporary file in the same folder, flushed to disk, then
 //! renamed over the final name), so a reader — or an interrupted run — never sees half a file.
@@ -14,7 +15,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use crate::exec::{ClientResult, ScenarioResult};
+use crate::exec::{ArrivalsResult, ClientResult, ScenarioResult};
 use crate::mask::masker;
 
 /// The longest slug a file name gets (before any disambiguating suffix).
@@ -38,6 +39,11 @@ pub fn scenario_folder(name: &str) -> String {
 /// The file name of a client instance's result: `client_<id>_<group-slug>.json`.
 pub fn client_file_name(client: &ClientResult) -> String {
     format!("client_{}_{}.json", client.client_id, file_slug(&client.group))
+}
+
+/// The file name of an arrival group's result: `arrivals_<group-slug>.json`.
+pub fn arrivals_file_name(arrivals: &ArrivalsResult) -> String {
+    format!("arrivals_{}.json", file_slug(&arrivals.group))
 }
 
 /// Writes `report.json` into `dir`: the whole scenario result and, at the top, a `summary` of its

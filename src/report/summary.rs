@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::exec::{ClientResult, ScenarioResult, Status, StepResult};
+use crate::count::thousands;
+use crate::exec::{ArrivalsResult, ClientResult, ScenarioResult, Status, StepResult};
 use crate::report::console::shown;
 
 /// Failed clients listed by name before the rest are counted.
@@ -29,6 +30,9 @@ pub fn scenario_summary(result: &ScenarioResult) -> String {
     // Names on one line, escaped; the console masks and escapes the rest when it prints.
     let mut out = format!("{}: {passed}/{total} passed{verdict}\n", shown(&result.name));
 
+    for arrivals in &result.arrivals {
+        arrivals_line(&mut out, arrivals);
+    }
     failures(&mut out, result);
 
     let mut phase_failed = false;
@@ -58,7 +62,10 @@ pub fn scenario_summary(result: &ScenarioResult) -> String {
 /// more failed the same way (`  load #1 and 41 more: <error>`), so that one different failure
 /// cannot hide among many alike; past 20 reasons, `  … and N more clients, for M other reasons`.
 fn failures(out: &mut String, result: &ScenarioResult) {
-    let failed: Vec<_> = result.clients.iter().filter(|c| !c.status.passed()).collect();
+    let kept = result.arrivals.iter().flat_map(|a| &a.instances);
+    let failed: Vec<_> = (result.clients.iter().chain(kept))
+        .filter(|c| !c.status.passed())
+        .collect();
     fn reason(client: &ClientResult) -> &str {
         client.error.as_deref().unwrap_or(status_word(client.status))
     }
@@ -97,6 +104,34 @@ fn failures(out: &mut String, result: &ScenarioResult) {
     }
 }
 
+/// `  visitors: 2,000 arrivals, 1,990 started, 10 dropped; 1,989 passed, 1 failed; start lateness
+/// p99 0.4ms`, and what a stop left unreached.
+fn arrivals_line(out: &mut String, arrivals: &ArrivalsResult) {
+    let n = thousands;
+    let _ = write!(
+        out,
+        "  {}: {} arrivals, {} started, {} dropped; {} passed, {} failed",
+        shown(&arrivals.group),
+        n(arrivals.scheduled),
+        n(arrivals.started),
+        n(arrivals.dropped),
+        n(arrivals.passed),
+        n(arrivals.failed),
+    );
+    if arrivals.interrupted > 0 || arrivals.unreached > 0 {
+        let _ = write!(
+            out,
+            ", {} interrupted, {} not reached",
+            n(arrivals.interrupted),
+            n(arrivals.unreached)
+        );
+    }
+    if let Some(lateness) = arrivals.lateness_ms {
+        let _ = write!(out, "; start lateness p99 {:.2}ms", lateness.p99);
+    }
+    out.push('\n');
+}
+
 /// The whole run in one line: `run: <passed>/<total> scenarios passed, <p>/<t> client runs
 /// passed, <elapsed>`, the elapsed time being wall time from the first start to the last end.
 /// The text ends with a newline.
@@ -133,11 +168,10 @@ pub fn format_elapsed(elapsed: Duration) -> String {
 }
 
 /// Passed and total units of a scenario: its clients, or itself when it has none.
-fn units(result: &ScenarioResult) -> (usize, usize) {
-    if result.clients.is_empty() {
-        (usize::from(result.status.passed()), 1)
-    } else {
-        result.client_counts()
+fn units(result: &ScenarioResult) -> (u64, u64) {
+    match result.client_counts() {
+        (_, 0) => (u64::from(result.status.passed()), 1),
+        counts => counts,
     }
 }
 

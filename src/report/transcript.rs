@@ -236,7 +236,10 @@ impl TranscriptRouter {
         match event {
             Event::Exchange(exchange) => self.write(exchange),
             Event::ScenarioFinished { scenario, .. } => self.flush(scenario),
-            Event::ScenarioStarted { .. } | Event::StepStarted { .. } | Event::ClientFinished { .. } => {}
+            Event::ScenarioStarted { .. }
+            | Event::StepStarted { .. }
+            | Event::ClientFinished { .. }
+            | Event::Dropped { .. } => {}
         }
     }
 

@@ -2,6 +2,7 @@
 //!
 //! Every node that a diagnostic may point at is wrapped in [`Spanned`].
 
+mod arrivals;
 mod assertion;
 mod connection;
 mod entries;
@@ -15,6 +16,7 @@ mod step_key;
 mod step_read;
 mod step_schema;
 
+pub use arrivals::{Arrivals, RateText, Stage};
 pub use assertion::{Assertion, AssertionKind};
 pub use connection::{ClientInfo, Connection, HttpConnection, McpConnection, SqlConnection};
 pub use entries::Entries;

@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::{Connection, Count, DurationText, Entries, Node, Spanned, Step, Text};
+use super::{Arrivals, Connection, Count, DurationText, Entries, Node, Spanned, Step, Text};
 
 /// One scenario file.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -58,6 +58,8 @@ pub struct ClientGroup {
     pub description: Option<String>,
     /// How many instances run; each gets `client.id` 1..count. Default 1.
     pub count: Option<Count>,
+    /// Start instances on a schedule instead of a `count`: each arrival runs the steps once.
+    pub arrivals: Option<Spanned<Arrivals>>,
     /// Delay before the first instance starts.
     pub start_after: Option<DurationText>,
     /// Spread the instance starts evenly over this long.

@@ -1,4 +1,5 @@
-//! A scenario's results on disk: its client files and `report.json`, beside its transcript.
+//! A scenario's results on disk: its client and arrival group files and `report.json`, beside its
+//! transcript.
 
 use std::io;
 use std::path::PathBuf;
@@ -24,6 +25,10 @@ pub(super) fn save(
         _ => Ok(()),
     }
     .and_then(|()| results::write_clients(&dir, &result.clients))
+    .and_then(|()| {
+        (result.arrivals.iter())
+            .try_for_each(|a| results::write_json(&dir.join(results::arrivals_file_name(a)), a).map(drop))
+    })
     .and_then(|()| results::write_report(&dir, &result));
     match written {
         Ok(_) => Ok(Saved { dir, result }),

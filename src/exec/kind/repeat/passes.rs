@@ -1,32 +1,17 @@
 //! A loop's passes as its result keeps them. Every pass is counted and its duration and
 //! lateness go into fixed-size samples; under `--record bounded` only the passes a reader needs
-//! stay in full: the failed or interrupted ones, up to a hundred (a failure is always readable),
-//! the first few (how the loop started) and the last (how it ended). The last is not known until
-//! the loop ends, so the newest pass not otherwise kept is held until a newer one replaces it:
-//! one extra at most.
+//! stay in full ([`Kept`]): the failed or interrupted ones, up to a hundred (a failure is always
+//! readable), the first few (how the loop started) and the last (how it ended).
 
 use std::time::Duration;
 
-use crate::exec::latency::{Samples, micros, millis};
-use crate::exec::record::Record;
-use crate::exec::result::{Iteration, Passes, Spread, Status};
-
-/// Under `--record bounded`, the passes kept in full from the start, whatever their outcome.
-pub(super) const FIRST_KEPT: u64 = 10;
-
-/// Under `--record bounded`, the failed (or interrupted) passes kept in full after the first
-/// ones. A soak whose server went away fails every pass from then on; a hundred of them say what
-/// happened, and a million would not fit in memory.
-pub(super) const FAILED_KEPT: u64 = 100;
+use crate::exec::latency::{Samples, micros};
+use crate::exec::record::{Kept, Record};
+use crate::exec::result::{Iteration, Passes, Status};
 
 /// One loop's passes so far.
 pub(super) struct Tally {
-    record: Record,
-    kept: Vec<Iteration>,
-    /// The newest passed pass past the first ones, while no newer pass came.
-    latest: Option<Iteration>,
-    /// Failed passes kept after the first ones.
-    failures_kept: u64,
+    kept: Kept<Iteration>,
     passed: u64,
     failed: u64,
     interrupted: u64,
@@ -38,10 +23,7 @@ pub(super) struct Tally {
 impl Tally {
     pub(super) fn new(record: Record) -> Self {
         Self {
-            record,
-            kept: Vec::new(),
-            latest: None,
-            failures_kept: 0,
+            kept: Kept::new(record),
             passed: 0,
             failed: 0,
             interrupted: 0,
@@ -62,53 +44,32 @@ impl Tally {
             self.lateness.record(micros(lateness));
         }
         self.elapsed.record(micros(elapsed));
-        let failure = !pass.status.passed() && pass.iteration > FIRST_KEPT;
-        let keep =
-            self.record == Record::All || pass.iteration <= FIRST_KEPT || (failure && self.failures_kept < FAILED_KEPT);
-        if keep {
-            self.failures_kept += u64::from(failure);
-            // The held pass is no longer the newest, so it cannot be the last.
-            self.latest = None;
-            self.kept.push(pass);
-        } else {
-            self.latest = Some(pass);
-        }
+        let (ordinal, passed) = (pass.iteration, pass.status.passed());
+        self.kept.add(pass, ordinal, passed);
     }
 
     /// The passes kept in full, in order, and the aggregate of all of them.
-    pub(super) fn finish(mut self) -> (Vec<Iteration>, Passes) {
-        self.kept.extend(self.latest.take());
+    pub(super) fn finish(self) -> (Vec<Iteration>, Passes) {
+        let kept = self.kept.finish();
         let total = self.passed + self.failed + self.interrupted;
-        let kept = self.kept.len() as u64;
         let passes = Passes {
             total,
             passed: self.passed,
             failed: self.failed,
             interrupted: self.interrupted,
-            kept,
-            omitted: total - kept,
-            lateness_ms: spread(&self.lateness),
-            elapsed_ms: spread(&self.elapsed),
+            kept: kept.len() as u64,
+            omitted: total - kept.len() as u64,
+            lateness_ms: self.lateness.spread(),
+            elapsed_ms: self.elapsed.spread(),
         };
-        (self.kept, passes)
+        (kept, passes)
     }
-}
-
-fn spread(samples: &Samples) -> Option<Spread> {
-    if samples.is_empty() {
-        return None;
-    }
-    let h = samples.histogram();
-    Some(Spread {
-        p50: millis(h.value_at_quantile(0.50)),
-        p99: millis(h.value_at_quantile(0.99)),
-        max: millis(h.max()),
-    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::exec::record::{FAILED_KEPT, FIRST_KEPT};
 
     fn pass(iteration: u64, status: Status) -> Iteration {
         Iteration {
@@ -129,7 +90,7 @@ mod tests {
         let mut tally = Tally::new(Record::Bounded);
         for n in 1..=100_000 {
             tally.add(pass(n, Status::Passed), None, Duration::from_micros(n));
-            assert!(tally.kept.len() as u64 <= FIRST_KEPT && tally.latest.is_some() == (n > FIRST_KEPT));
+            assert!(tally.kept.held() as u64 <= FIRST_KEPT + 1);
         }
         let (kept, passes) = tally.finish();
         assert_eq!(numbers(&kept), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 100_000]);
