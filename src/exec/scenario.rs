@@ -8,11 +8,13 @@ use tokio::sync::mpsc::Sender;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
+use super::abort;
 use super::client::{self, Finished, Instance};
 use super::event::Event;
 use super::result::{ClientResult, ScenarioResult, Status};
 use super::run::Run;
 use super::shared::Shared;
+use super::thresholds::{breached, judge_all};
 use crate::duration_text::millis;
 use crate::plan::{GroupPlan, Plan};
 
@@ -34,9 +36,12 @@ pub async fn run_scenario(plan: Arc<Plan>, run: &Run, events: Sender<Event>) -> 
     tally(&before);
     let mut error = before.result.error.clone().map(|e| format!("before: {e}"));
     let mut clients = Vec::new();
+    let mut breach = None;
     if before.result.status.passed() || plan.before.is_empty() {
         shared.set_before_saved(before.result.vars.clone());
-        for finished in run_groups(&shared).await {
+        let (finished, stopped) = abort::watched(&shared, run_groups(&shared)).await;
+        breach = stopped;
+        for finished in finished {
             tally(&finished);
             clients.push(finished.result);
         }
@@ -51,16 +56,28 @@ pub async fn run_scenario(plan: Arc<Plan>, run: &Run, events: Sender<Event>) -> 
         Vec::new()
     };
 
-    let interrupted = shared.cancel.is_cancelled();
-    if interrupted {
+    let interrupted = shared.cancel.is_cancelled() && breach.is_none();
+    if shared.cancel.is_cancelled() {
         // The stopped queries' cancel requests go out before the results are written and the
         // process ends.
         shared.databases.settle().await;
     }
     let clients_passed = clients.iter().all(|c| c.status.passed());
+    let metrics = shared.metrics.report();
+    let mut thresholds = judge_all(&plan.thresholds, &metrics);
+    let threshold_error = match breach {
+        Some(breach) => {
+            let message = breach.message();
+            thresholds[breach.index] = breach.result;
+            Some(message)
+        }
+        None => breached(&thresholds),
+    };
+    error = error.or(threshold_error);
     // Only a run that went through without checking anything is "no assertion ran"; a run that
-    // failed before its assertions says why already.
-    if error.is_none() && clients_passed && assertions_run == 0 && !interrupted {
+    // failed before its assertions says why already. Thresholds are checks.
+    let checked = assertions_run > 0 || !thresholds.is_empty();
+    if error.is_none() && clients_passed && !checked && !interrupted {
         error = Some("no assertion ran: a scenario must check something (`expect` or `check`)".into());
     }
     let status = match (interrupted, error.is_none() && clients_passed) {
@@ -86,7 +103,8 @@ pub async fn run_scenario(plan: Arc<Plan>, run: &Run, events: Sender<Event>) -> 
         clients,
         after,
         latency: shared.metrics.latency(),
-        metrics: shared.metrics.report(),
+        metrics,
+        thresholds,
     }
 }
 
@@ -123,6 +141,7 @@ async fn run_groups(shared: &Arc<Shared>) -> Vec<Finished> {
             tasks.spawn(async move {
                 let group = &shared.plan.groups[g];
                 let finished = client::run(shared.clone(), instance, &group.steps, &group.record, None).await;
+                shared.metrics.client_ended(&group.name, finished.result.status);
                 (g, finished)
             });
         }
