@@ -397,6 +397,26 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn lateness_per_loop_and_outcomes_per_group() {
+        let metrics = Metrics::new();
+        for ms in [1, 2, 40] {
+            metrics.late("beat", Duration::from_millis(ms));
+        }
+        metrics.client_ended("load", Status::Passed);
+        metrics.client_ended("load", Status::Failed);
+        metrics.client_ended("load", Status::Interrupted);
+        let report = metrics.report();
+        let lateness = report.steps["beat"].lateness.clone().unwrap();
+        assert_eq!(lateness.count, 3);
+        assert!(close(lateness.max_ms, 40.0), "{lateness:?}");
+        assert!(
+            report.total.lateness.is_none(),
+            "lateness is a loop's, not the scenario's"
+        );
+        assert_eq!(report.groups["load"], GroupMetrics { passed: 1, failed: 1 });
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn samples_over_an_hour_are_clamped() {
         let metrics = Metrics::new();
         metrics.answered("slow", Duration::from_secs(10 * 3600), Answer::default());
