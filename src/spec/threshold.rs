@@ -60,6 +60,20 @@ impl<'de> Visitor<'de> for WrittenVisitor {
         Ok(Written::Limit(v.to_string()))
     }
 
+    // A bare number (`failed: 0`) is a limit without its comparison, which the compiler reports
+    // where it stands, with how to write one.
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Written, E> {
+        Ok(Written::Limit(v.to_string()))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Written, E> {
+        Ok(Written::Limit(v.to_string()))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Written, E> {
+        Ok(Written::Limit(v.to_string()))
+    }
+
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Written, A::Error> {
         let mut limit: Option<Text> = None;
         let mut abort = None;
