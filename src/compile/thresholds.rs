@@ -87,28 +87,39 @@ impl Compiler<'_> {
                 Of::Group => is_group(subject),
             })
             .collect();
-        match found[..] {
-            [] => {
-                self.unknown_metric(metric, steps, groups);
-                None
-            }
-            [(subject, entry)] => {
-                if let Of::Step(kind) = entry.of
-                    && !measured(subject, kind)
-                {
-                    let (message, help) = misfit(kind, subject, entry.name);
-                    self.error(metric.at, message).width(width).help(help);
-                    return None;
-                }
-                Some((subject, entry))
-            }
-            [(subject, _), ..] => {
+        let fitting: Vec<_> = (found.iter().copied())
+            .filter(|(subject, entry)| match entry.of {
+                Of::Step(kind) => measured(subject, kind),
+                Of::Group => true,
+            })
+            .collect();
+        // A step of that name that is the wrong kind for the metric, when nothing else fits.
+        let misfit_step = found.iter().find_map(|(subject, entry)| match entry.of {
+            Of::Step(kind) => Some((kind, *subject, entry.name)),
+            Of::Group => None,
+        });
+        match (&fitting[..], misfit_step) {
+            ([one], _) => Some(*one),
+            ([first, second, ..], _) => {
+                let of = |(subject, entry): (&str, &Entry)| match entry.of {
+                    Of::Step(_) => format!("step `{subject}`'s"),
+                    Of::Group => format!("client group `{subject}`'s"),
+                };
                 self.error(
                     metric.at,
-                    format!("`{name}` could be step `{subject}`'s or client group `{subject}`'s"),
+                    format!("`{name}` could be {} or {}", of(*first), of(*second)),
                 )
                 .width(width)
                 .help("rename the step (`name:`) or the group, so that the metric names one of them");
+                None
+            }
+            ([], Some((kind, subject, metric_name))) => {
+                let (message, help) = misfit(kind, subject, metric_name);
+                self.error(metric.at, message).width(width).help(help);
+                None
+            }
+            ([], None) => {
+                self.unknown_metric(metric, steps, groups);
                 None
             }
         }
@@ -132,9 +143,17 @@ impl Compiler<'_> {
                 }
             }
         }
-        let form = "a metric is a step's or a client group's name, a dot and one of: latency.p99 (min, p50, p90, max), \
-                    requests, passed, failed, errors.rate, lateness.p99 (min, p50, p90, max)";
-        let help = crate::suggest::did_you_mean(name, known.iter().map(String::as_str)).unwrap_or_else(|| form.into());
+        let mut metrics: Vec<&str> = Vec::new();
+        for entry in CATALOGUE {
+            if !metrics.contains(&entry.name) {
+                metrics.push(entry.name);
+            }
+        }
+        let form = format!(
+            "a metric is a step's or a client group's name, a dot and one of: {}",
+            metrics.join(", ")
+        );
+        let help = crate::suggest::did_you_mean(name, known.iter().map(String::as_str)).unwrap_or(form);
         let message = match name.split_once('.') {
             Some((MCP_SUBJECT, _)) => format!("unknown metric `{name}`: the runner counts no `mcp.*` metrics yet"),
             _ => format!("unknown metric `{name}`"),
@@ -287,6 +306,10 @@ mod tests {
             found[0].message,
             "`beat.failed` could be step `beat`'s or client group `beat`'s"
         );
+        // A `repeat` counts no failures of its own, so the group's are the only ones meant.
+        let text = text.replace("wait: 1s", "repeat: { times: 1 }\n        steps: [ { wait: 1s } ]");
+        let plan = compile_text(&text).unwrap();
+        assert_eq!(plan.thresholds[0].measure, Measure::ClientsFailed);
     }
 
     #[test]

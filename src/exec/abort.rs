@@ -8,36 +8,11 @@ use tokio::time::{Instant, MissedTickBehavior};
 
 use super::metrics::Metrics;
 use super::shared::Shared;
-use super::thresholds::{ThresholdResult, judge};
-use crate::duration_text::format_duration;
+use super::thresholds::{Breach, judge};
 use crate::plan::ThresholdPlan;
 
 /// How often the aborting thresholds are judged.
 const EVERY: Duration = Duration::from_secs(1);
-
-/// An aborting threshold that did not hold while the clients ran.
-#[derive(Debug, Clone)]
-pub struct Breach {
-    /// Its place among the plan's thresholds.
-    pub index: usize,
-    /// How long after the scenario's start it was seen.
-    pub at: Duration,
-    /// What it was then.
-    pub result: ThresholdResult,
-}
-
-impl Breach {
-    /// The scenario's error.
-    pub fn message(&self) -> String {
-        format!(
-            "threshold `{}` breached at {}: value {} (limit {})",
-            self.result.metric,
-            format_duration(self.at),
-            self.result.value_text(),
-            self.result.limit
-        )
-    }
-}
 
 /// Runs `clients` while the aborting thresholds are watched; the first breach cancels the
 /// scenario's token (a child of the run's, so other scenarios go on), and the clients, stopping

@@ -14,7 +14,7 @@ use super::event::Event;
 use super::result::{ClientResult, ScenarioResult, Status};
 use super::run::Run;
 use super::shared::Shared;
-use super::thresholds::{breached, judge_all};
+use super::thresholds::judge_at_end;
 use crate::duration_text::millis;
 use crate::plan::{GroupPlan, Plan};
 
@@ -64,21 +64,13 @@ pub async fn run_scenario(plan: Arc<Plan>, run: &Run, events: Sender<Event>) -> 
     }
     let clients_passed = clients.iter().all(|c| c.status.passed());
     let metrics = shared.metrics.report();
-    let mut thresholds = judge_all(&plan.thresholds, &metrics);
-    let threshold_error = match breach {
-        Some(breach) => {
-            let message = breach.message();
-            thresholds[breach.index] = breach.result;
-            Some(message)
-        }
-        None => breached(&thresholds),
-    };
-    error = error.or(threshold_error);
+    let (thresholds, breached) = judge_at_end(&plan.thresholds, &metrics, breach);
+    error = error.or(breached);
     // Only a run that went through without checking anything is "no assertion ran"; a run that
     // failed before its assertions says why already. Thresholds are checks.
     let checked = assertions_run > 0 || !thresholds.is_empty();
     if error.is_none() && clients_passed && !checked && !interrupted {
-        error = Some("no assertion ran: a scenario must check something (`expect` or `check`)".into());
+        error = Some("no assertion ran: a scenario must check something (`expect`, `check` or `thresholds`)".into());
     }
     let status = match (interrupted, error.is_none() && clients_passed) {
         (true, _) => Status::Interrupted,

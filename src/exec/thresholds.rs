@@ -2,10 +2,13 @@
 //! it holds. A metric nothing was measured for (the latency of a step that never ran) has no
 //! value and does not hold: a threshold that cannot be checked must not pass.
 
+use std::time::Duration;
+
 use serde::Serialize;
 
 use super::metrics::{MetricsReport, StepMetrics};
 use super::result::Latency;
+use crate::duration_text::format_duration;
 use crate::plan::ThresholdPlan;
 use crate::plan::metric::{Measure, Stat, Unit};
 
@@ -38,15 +41,53 @@ impl ThresholdResult {
     }
 }
 
+/// An aborting threshold that did not hold while the clients ran.
+#[derive(Debug, Clone)]
+pub struct Breach {
+    /// Its place among the plan's thresholds.
+    pub index: usize,
+    /// How long after the scenario's start it was seen.
+    pub at: Duration,
+    /// What it was then.
+    pub result: ThresholdResult,
+}
+
+impl Breach {
+    /// The scenario's error.
+    pub fn message(&self) -> String {
+        format!(
+            "threshold `{}` breached at {}: value {} (limit {})",
+            self.result.metric,
+            format_duration(self.at),
+            self.result.value_text(),
+            self.result.limit
+        )
+    }
+}
+
 /// At most three decimals, without trailing zeros: `12.345`, `0.5`, `3`.
 fn decimals(value: f64) -> String {
     let text = format!("{value:.3}");
     text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
-/// Every threshold judged on `report`.
-pub fn judge_all(thresholds: &[ThresholdPlan], report: &MetricsReport) -> Vec<ThresholdResult> {
-    thresholds.iter().map(|t| judge(t, report)).collect()
+/// Every threshold judged on the scenario's final metrics — but the one whose breach stopped the
+/// run, which stands as it was then — and the scenario's error when one did not hold.
+pub fn judge_at_end(
+    thresholds: &[ThresholdPlan],
+    report: &MetricsReport,
+    breach: Option<Breach>,
+) -> (Vec<ThresholdResult>, Option<String>) {
+    let mut results: Vec<_> = thresholds.iter().map(|t| judge(t, report)).collect();
+    let error = match breach {
+        Some(breach) => {
+            let message = breach.message();
+            results[breach.index] = breach.result;
+            Some(message)
+        }
+        None => breached(&results),
+    };
+    (results, error)
 }
 
 /// One threshold judged on `report`.
@@ -62,7 +103,7 @@ pub fn judge(threshold: &ThresholdPlan, report: &MetricsReport) -> ThresholdResu
 }
 
 /// The scenario's error for its breached thresholds, if any.
-pub fn breached(results: &[ThresholdResult]) -> Option<String> {
+fn breached(results: &[ThresholdResult]) -> Option<String> {
     let failed: Vec<_> = results.iter().filter(|r| !r.passed).collect();
     match failed[..] {
         [] => None,
@@ -130,7 +171,8 @@ pub(crate) mod tests {
     fn results(thresholds: &str, metrics: &Metrics) -> Vec<(Option<f64>, bool)> {
         let plan = plan(thresholds);
         let report = metrics.report();
-        judge_all(&plan.thresholds, &report)
+        judge_at_end(&plan.thresholds, &report, None)
+            .0
             .into_iter()
             .map(|r| (r.value.map(|v| v.round()), r.passed))
             .collect()
