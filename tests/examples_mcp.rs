@@ -74,3 +74,57 @@ async fn every_mcp_example_passes_against_a_real_server() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Runs `examples/load-thresholds.yaml` against the built-in lab with `--set` values; the exit
+/// code, what it printed, and its `report.json`.
+async fn load_thresholds(sets: &[String]) -> (Option<i32>, String, serde_json::Value) {
+    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/load-thresholds.yaml");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let output = support::binary::run_file_with(&file, sets, &out, dir.path(), &["--lab"]).await;
+    let report = std::fs::read_to_string(out.join("report.json")).unwrap();
+    let report = serde_json::from_str(&report).unwrap();
+    (output.status.code(), support::binary::console(&output), report)
+}
+
+#[tokio::test]
+async fn load_thresholds_passes_within_its_limits() {
+    let (code, text, report) = load_thresholds(&[]).await;
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("  thresholds:\n"), "{text}");
+    let thresholds = report["thresholds"].as_array().unwrap();
+    let metrics: Vec<_> = thresholds.iter().map(|t| t["metric"].as_str().unwrap()).collect();
+    assert_eq!(metrics, ["echo.latency.p99", "echo.errors.rate", "load.failed"]);
+    assert!(thresholds.iter().all(|t| t["passed"] == true), "{report:#}");
+    assert_eq!(thresholds[0]["limit"], "< 2s");
+    assert_eq!(thresholds[0]["unit"], "ms");
+    assert_eq!(thresholds[1]["value"], 0.0);
+    assert_eq!(report["metrics"]["groups"]["load"]["passed"], 10);
+}
+
+#[tokio::test]
+async fn load_thresholds_breached_exits_1_with_the_table() {
+    let (code, text, report) = load_thresholds(&["p99_limit=1us".into(), "clients=2".into()]).await;
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("load-thresholds: 2/2 passed, FAILED\n  error: threshold `echo.latency.p99` breached: value "),
+        "{text}"
+    );
+    let row = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("echo.latency.p99"))
+        .unwrap();
+    assert!(row.contains("< 1us") && row.ends_with("FAILED"), "{text}");
+    let rate = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("echo.errors.rate"))
+        .unwrap();
+    assert!(rate.ends_with("passed"), "{text}");
+    assert_eq!(report["status"], "failed");
+    let p99 = &report["thresholds"][0];
+    assert_eq!(
+        (p99["limit"].as_str(), p99["passed"].as_bool()),
+        (Some("< 1us"), Some(false))
+    );
+    assert!(p99["value"].as_f64().unwrap() > 0.001, "{p99}");
+}

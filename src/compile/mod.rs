@@ -11,6 +11,7 @@ mod scan;
 mod scope;
 mod steps;
 mod templates;
+mod thresholds;
 mod vars;
 
 use std::collections::BTreeMap;
@@ -113,6 +114,10 @@ impl<'a> Compiler<'a> {
         let groups = self.groups();
         let after = self.phase_steps(spec.after.as_ref(), Phase::After);
         let barriers = self.barriers();
+        let thresholds = self.thresholds(
+            before.iter().chain(groups.iter().flat_map(|g| &g.steps)).chain(&after),
+            &groups,
+        );
         Plan {
             name,
             description: spec.description.clone(),
@@ -125,6 +130,7 @@ impl<'a> Compiler<'a> {
             groups,
             after,
             barriers,
+            thresholds,
             templates: std::mem::take(&mut self.engine),
         }
     }

@@ -192,6 +192,19 @@ impl Compiler<'_> {
         }
     }
 
+    /// A string that must be known before the run: as written, or its template rendered from
+    /// `vars` and `env`, and whether it was a template. `None` on an error (reported).
+    pub(super) fn fixed_text(&mut self, text: &Text) -> Option<(String, bool)> {
+        if !is_template(&text.value) {
+            return Some((text.value.clone(), false));
+        }
+        let compiled = self.template(text, &Scope::fixed(self.var_names()))?;
+        match self.render_fixed(&ValuePlan::Template(compiled.template), text.at)? {
+            Value::String(s) => Some((s, true)),
+            other => Some((other.to_string(), true)),
+        }
+    }
+
     /// Renders a value that depends on `vars` and `env` only. `None` when rendering failed
     /// (reported at `at`).
     pub(super) fn render_fixed(&mut self, plan: &ValuePlan, at: Pos) -> Option<Value> {

@@ -65,6 +65,7 @@ pub(super) async fn run(shared: Arc<Shared>, g: usize, plan: &ArrivalsPlan, star
             let group = &shared.plan.groups[g];
             let finished = client::run(shared.clone(), instance, &group.steps, &group.record, None).await;
             drop(slot);
+            shared.metrics.client_ended(&group.name, finished.result.status);
             Ended {
                 finished,
                 lateness: began - due,

@@ -15,8 +15,8 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 use tokio::time::Instant;
 
-use super::latency::{latency, micros, millis, new_histogram, record};
-use super::result::Latency;
+use super::latency::{Samples, latency, micros, millis, new_histogram, record};
+use super::result::{Latency, Status};
 
 /// What a request's answer said, besides how long it took.
 #[derive(Debug, Clone, Copy, Default)]
@@ -39,6 +39,7 @@ struct Table {
     /// is as fast as hashing one.
     steps: Vec<(Box<str>, Tally)>,
     total: Tally,
+    groups: BTreeMap<String, GroupMetrics>,
 }
 
 /// Everything counted for one step name, or for the whole scenario.
@@ -49,6 +50,8 @@ struct Tally {
     failures: BTreeMap<&'static str, u64>,
     statuses: BTreeMap<u16, u64>,
     verdicts: BTreeMap<&'static str, u64>,
+    /// Of a fixed-rate loop's passes; empty for every other step, and in total.
+    lateness: Samples,
     series: Series,
 }
 
@@ -94,6 +97,9 @@ pub struct StepMetrics {
     pub verdicts: BTreeMap<&'static str, u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub latency: Option<Latency>,
+    /// For a fixed-rate loop: how late its passes started, across every client.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lateness: Option<Latency>,
     /// One point per second in which something was answered or failed; quiet seconds are left
     /// out.
     pub series: Vec<Point>,
@@ -106,6 +112,16 @@ pub struct MetricsReport {
     pub total: StepMetrics,
     /// Per step name.
     pub steps: BTreeMap<String, StepMetrics>,
+    /// Per client group: its instances that have ended.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub groups: BTreeMap<String, GroupMetrics>,
+}
+
+/// How a client group's instances ended, so far.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct GroupMetrics {
+    pub passed: u64,
+    pub failed: u64,
 }
 
 impl Metrics {
@@ -122,7 +138,7 @@ impl Metrics {
         let micros = micros(elapsed);
         let mut table = self.lock();
         let second = self.started.elapsed().as_secs();
-        let Table { steps, total } = &mut *table;
+        let Table { steps, total, .. } = &mut *table;
         for tally in [total, tally_mut(steps, step)] {
             tally.answered(second, micros, answer);
         }
@@ -132,9 +148,27 @@ impl Metrics {
     pub fn ended(&self, step: &str, failure: Option<&'static str>) {
         let mut table = self.lock();
         let second = self.started.elapsed().as_secs();
-        let Table { steps, total } = &mut *table;
+        let Table { steps, total, .. } = &mut *table;
         for tally in [total, tally_mut(steps, step)] {
             tally.ended(second, failure);
+        }
+    }
+
+    /// A pass of the fixed-rate loop `step` started `lateness` after its slot.
+    pub fn late(&self, step: &str, lateness: Duration) {
+        let micros = micros(lateness);
+        tally_mut(&mut self.lock().steps, step).lateness.record(micros);
+    }
+
+    /// An instance of client group `group` ended.
+    pub fn client_ended(&self, group: &str, status: Status) {
+        let mut table = self.lock();
+        let counts = table.groups.entry(group.to_string()).or_default();
+        match status {
+            Status::Passed => counts.passed += 1,
+            Status::Failed => counts.failed += 1,
+            // Stopped before it could pass or fail, as a step the run's stop cut short.
+            Status::Interrupted => {}
         }
     }
 
@@ -154,6 +188,7 @@ impl Metrics {
             steps: (table.steps.iter())
                 .map(|(name, tally)| (name.to_string(), tally.report()))
                 .collect(),
+            groups: table.groups.clone(),
         }
     }
 
@@ -189,6 +224,7 @@ impl Default for Tally {
             failures: BTreeMap::new(),
             statuses: BTreeMap::new(),
             verdicts: BTreeMap::new(),
+            lateness: Samples::default(),
             series: Series {
                 second: 0,
                 latency: new_histogram(),
@@ -235,6 +271,7 @@ impl Tally {
             statuses: self.statuses.clone(),
             verdicts: self.verdicts.clone(),
             latency: latency(&self.latency),
+            lateness: latency(&self.lateness.histogram()),
             series,
         }
     }
@@ -357,6 +394,26 @@ mod tests {
             tally.latency.distinct_values()
         );
         assert_eq!(tally.latency.len(), 200_000);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn lateness_per_loop_and_outcomes_per_group() {
+        let metrics = Metrics::new();
+        for ms in [1, 2, 40] {
+            metrics.late("beat", Duration::from_millis(ms));
+        }
+        metrics.client_ended("load", Status::Passed);
+        metrics.client_ended("load", Status::Failed);
+        metrics.client_ended("load", Status::Interrupted);
+        let report = metrics.report();
+        let lateness = report.steps["beat"].lateness.clone().unwrap();
+        assert_eq!(lateness.count, 3);
+        assert!(close(lateness.max_ms, 40.0), "{lateness:?}");
+        assert!(
+            report.total.lateness.is_none(),
+            "lateness is a loop's, not the scenario's"
+        );
+        assert_eq!(report.groups["load"], GroupMetrics { passed: 1, failed: 1 });
     }
 
     #[tokio::test(start_paused = true)]

@@ -2,6 +2,7 @@
 //!
 //! Pass and fail are decided here; `report` only shows them.
 
+mod abort;
 mod arrivals;
 mod attempt;
 mod barriers;
@@ -21,17 +22,19 @@ mod scope;
 mod session;
 mod shared;
 mod step;
+mod thresholds;
 mod timer;
 mod transcript;
 
 pub use event::{Actor, Event, Exchange};
-pub use metrics::{MetricsReport, Point, StepMetrics};
+pub use metrics::{GroupMetrics, MetricsReport, Point, StepMetrics};
 pub use record::Record;
 pub use result::{
     ArrivalPoint, ArrivalsResult, ClientResult, Iteration, Latency, Passes, ScenarioResult, Spread, Status, StepResult,
 };
 pub use run::Run;
 pub use scenario::run_scenario;
+pub use thresholds::ThresholdResult;
 pub use transcript::{FIRST_EXCHANGES, TranscriptMode};
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::metrics::MetricsReport;
+use super::thresholds::ThresholdResult;
 use crate::assert::AssertionResult;
 use crate::kind::Kind;
 use crate::source::Pos;
@@ -67,6 +68,10 @@ pub struct ScenarioResult {
     pub latency: BTreeMap<String, Latency>,
     /// Per step name and in total: requests, outcomes, answers and a per-second series.
     pub metrics: MetricsReport,
+    /// Each threshold, judged on the final metrics (an aborting one that breached: as it was
+    /// then).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub thresholds: Vec<ThresholdResult>,
 }
 
 impl ScenarioResult {

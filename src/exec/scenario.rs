@@ -8,12 +8,14 @@ use tokio::sync::mpsc::Sender;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
+use super::abort;
 use super::arrivals;
 use super::client::{self, Finished, Instance};
 use super::event::Event;
 use super::result::{ClientResult, ScenarioResult, Status};
 use super::run::Run;
 use super::shared::Shared;
+use super::thresholds::judge_at_end;
 use crate::duration_text::millis;
 use crate::plan::{GroupPlan, Instances, Plan};
 
@@ -39,9 +41,11 @@ pub async fn run_scenario(plan: Arc<Plan>, run: &Run, events: Sender<Event>) -> 
     tally(before.assertions_run);
     let mut error = before.result.error.clone().map(|e| format!("before: {e}"));
     let (mut clients, mut arrivals) = (Vec::new(), Vec::new());
+    let mut breach = None;
     if before.result.status.passed() || plan.before.is_empty() {
         shared.set_before_saved(before.result.vars.clone());
-        let ran = run_groups(&shared).await;
+        let (ran, stopped) = abort::watched(&shared, run_groups(&shared)).await;
+        breach = stopped;
         for finished in ran.clients {
             tally(finished.assertions_run);
             clients.push(finished.result);
@@ -61,17 +65,21 @@ pub async fn run_scenario(plan: Arc<Plan>, run: &Run, events: Sender<Event>) -> 
         Vec::new()
     };
 
-    let interrupted = shared.cancel.is_cancelled();
-    if interrupted {
+    let interrupted = shared.cancel.is_cancelled() && breach.is_none();
+    if shared.cancel.is_cancelled() {
         // The stopped queries' cancel requests go out before the results are written and the
         // process ends.
         shared.databases.settle().await;
     }
     let clients_passed = clients.iter().all(|c| c.status.passed()) && arrivals.iter().all(|a| a.status.passed());
+    let metrics = shared.metrics.report();
+    let (thresholds, breached) = judge_at_end(&plan.thresholds, &metrics, breach);
+    error = error.or(breached);
     // Only a run that went through without checking anything is "no assertion ran"; a run that
-    // failed before its assertions says why already.
-    if error.is_none() && clients_passed && assertions_run == 0 && !interrupted {
-        error = Some("no assertion ran: a scenario must check something (`expect` or `check`)".into());
+    // failed before its assertions says why already. Thresholds are checks.
+    let checked = assertions_run > 0 || !thresholds.is_empty();
+    if error.is_none() && clients_passed && !checked && !interrupted {
+        error = Some("no assertion ran: a scenario must check something (`expect`, `check` or `thresholds`)".into());
     }
     let status = match (interrupted, error.is_none() && clients_passed) {
         (true, _) => Status::Interrupted,
@@ -97,7 +105,8 @@ pub async fn run_scenario(plan: Arc<Plan>, run: &Run, events: Sender<Event>) -> 
         arrivals,
         after,
         latency: shared.metrics.latency(),
-        metrics: shared.metrics.report(),
+        metrics,
+        thresholds,
     }
 }
 
@@ -157,6 +166,7 @@ async fn run_groups(shared: &Arc<Shared>) -> Groups {
                     tasks.spawn(async move {
                         let group = &shared.plan.groups[g];
                         let finished = client::run(shared.clone(), instance, &group.steps, &group.record, None).await;
+                        shared.metrics.client_ended(&group.name, finished.result.status);
                         Ended::Client(g, finished)
                     });
                 }

@@ -32,7 +32,8 @@ pub struct Shared {
     pub events: Sender<Event>,
     /// Which exchanges the clients send to the transcript.
     pub transcript: TranscriptMode,
-    /// Cancelled on Ctrl-C.
+    /// Cancelled on Ctrl-C (a child of the run's token), or by a breached threshold that
+    /// aborts, which stops this scenario only.
     pub cancel: CancellationToken,
     /// How much of each loop's passes the results keep.
     pub record: Record,
@@ -67,7 +68,7 @@ impl Shared {
             globals,
             events,
             transcript: run.transcript,
-            cancel: run.cancel.clone(),
+            cancel: run.cancel.child_token(),
             record: run.record,
             started: tokio::time::Instant::now(),
             before: std::sync::OnceLock::new(),

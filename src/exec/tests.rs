@@ -473,3 +473,45 @@ async fn a_stop_ends_the_schedule_and_says_what_it_did_not_reach() {
     assert_eq!((group.started, group.passed, group.interrupted), (11, 8, 3));
     assert_eq!(group.unreached, 89);
 }
+
+#[tokio::test(start_paused = true)]
+async fn thresholds_are_checks_and_a_breach_fails_the_scenario() {
+    let text = "clients:\n  a:\n    steps:\n      - wait: 1s\nthresholds:\n  wait 1s.passed: \"== 1\"\n";
+    let result = run(text).await;
+    assert_eq!(result.status, Status::Passed, "{:?}", result.error);
+    assert_eq!(result.thresholds[0].value, Some(1.0));
+
+    let result = run(&text.replace("== 1", "> 1")).await;
+    assert_eq!(result.status, Status::Failed);
+    assert_eq!(
+        result.error.as_deref(),
+        Some("threshold `wait 1s.passed` breached: value 1 (limit > 1)")
+    );
+    assert!(
+        result.clients[0].status.passed(),
+        "the clients passed; the threshold did not"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_aborting_threshold_stops_the_clients_and_fails_the_scenario() {
+    // Passes at 0.5s, 1.5s, 2.5s, …; the third fails, and the watch at 3s sees it.
+    let text = "clients:\n  a:\n    count: 2\n    start_after: 500ms\n    steps:\n      - name: beat\n        repeat: { every: 1s, for: 1h }\n        steps:\n          - check: \"{{ iteration != 3 }}\"\n            continue_on_failure: true\nafter:\n  - check: \"{{ false }}\"\nthresholds:\n  check.failed: { limit: \"== 0\", abort: true }\n  beat.lateness.max: \"< 1s\"\n";
+    let (events, _) = mpsc::channel(1);
+    let run = Run::new(CancellationToken::new());
+    let started = tokio::time::Instant::now();
+    let result = run_scenario(plan(text), &run, events).await;
+    assert!(started.elapsed() < Duration::from_secs(4), "{:?}", started.elapsed());
+    assert_eq!(result.status, Status::Failed);
+    assert_eq!(
+        result.error.as_deref(),
+        Some("threshold `check.failed` breached at 3s: value 2 (limit == 0)")
+    );
+    assert!(result.clients.iter().all(|c| c.status == Status::Interrupted));
+    assert!(result.after.is_empty(), "`after:` does not run after an abort");
+    assert!(!run.cancel.is_cancelled(), "the run goes on to its next scenario");
+    let judged: Vec<_> = result.thresholds.iter().map(|t| (t.value, t.passed)).collect();
+    assert_eq!(judged, [(Some(2.0), false), (Some(0.0), true)]);
+    let lateness = result.metrics.steps["beat"].lateness.as_ref().unwrap();
+    assert_eq!(lateness.count, 6, "three passes of each client");
+}

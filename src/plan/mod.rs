@@ -10,10 +10,12 @@ mod arrivals;
 mod assertion;
 mod connection;
 mod duration;
+pub mod metric;
 mod rate;
 mod sql;
 pub mod step;
 mod template;
+mod threshold;
 mod value;
 
 use std::path::PathBuf;
@@ -32,6 +34,7 @@ pub use rate::{MAX_RATE, RateError, parse_rate};
 pub use sql::SqlQuery;
 pub use step::{Action, Body, RepeatPlan, RetryPlan, StepPlan, zero_counts};
 pub use template::{Template, TemplateEngine};
+pub use threshold::{Comparator, Limit, LimitError, ThresholdPlan};
 pub use value::{DurationPlan, Resolved, ValuePlan};
 
 // The word lists the plan shares with the language, so that its readers need not import `spec`.
@@ -61,6 +64,9 @@ pub struct Plan {
     pub after: Vec<StepPlan>,
     /// Every barrier and who meets there.
     pub barriers: Vec<BarrierPlan>,
+    /// Limits on the scenario's metrics, judged when it ends (and, where they abort, while it
+    /// runs).
+    pub thresholds: Vec<ThresholdPlan>,
     /// Every template of the plan, compiled.
     #[serde(skip)]
     pub templates: TemplateEngine,

@@ -54,6 +54,7 @@ pub(crate) fn scenario(name: &str, clients: Vec<ClientResult>) -> ScenarioResult
         after: Vec::new(),
         latency: BTreeMap::new(),
         metrics: Default::default(),
+        thresholds: Vec::new(),
     }
 }
 

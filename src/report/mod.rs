@@ -4,7 +4,7 @@
 //! - [`results`]: the result folder, client files and `report.json`, written atomically.
 //! - [`transcript`]: `transcript.jsonl` with secrets masked, and the per-scenario router.
 //! - [`progress`]: bars on a terminal, plain status lines elsewhere.
-//! - [`summary`]: the console summary after a run.
+//! - [`summary`]: the console summary after a run, with its thresholds table ([`thresholds`]).
 //! - [`drive`]: the reporter task that feeds progress and transcripts from executor events.
 
 pub mod console;
@@ -15,6 +15,7 @@ pub mod progress;
 mod reporter;
 pub mod results;
 pub mod summary;
+mod thresholds;
 pub mod transcript;
 
 pub use plan_tree::plan_tree;

@@ -51,6 +51,19 @@ pub fn plan_tree(plan: &Plan) -> String {
             groups.join(", ")
         );
     }
+    for threshold in &plan.thresholds {
+        let abort = match threshold.abort {
+            Some(after) if after.is_zero() => ", aborts the run".to_string(),
+            Some(after) => format!(", aborts the run after {}", format_duration(after)),
+            None => String::new(),
+        };
+        let _ = writeln!(
+            out,
+            "threshold {} {}{abort}",
+            shown(&threshold.metric),
+            shown(&threshold.limit.text)
+        );
+    }
     out
 }
 
@@ -258,5 +271,15 @@ mod tests {
             "{tree}"
         );
         assert_eq!(tree.matches("with session id").count(), 1, "{tree}");
+    }
+
+    #[test]
+    fn thresholds_are_listed_with_when_they_abort() {
+        let text = "vars:\n  limit: 5%\nclients:\n  a:\n    steps:\n      - wait: 1s\nthresholds:\n  wait 1s.errors.rate: { limit: \"< {{ vars.limit }}\", abort: true, after: 10s }\n  a.failed: \"== 0\"\n";
+        let tree = plan_tree(&compile_text(text).unwrap());
+        assert!(
+            tree.ends_with("threshold wait 1s.errors.rate < 5%, aborts the run after 10s\nthreshold a.failed == 0\n"),
+            "{tree}"
+        );
     }
 }

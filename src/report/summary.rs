@@ -8,6 +8,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use crate::count::thousands;
 use crate::exec::{ArrivalsResult, ClientResult, ScenarioResult, Status, StepResult};
 use crate::report::console::shown;
+use crate::report::thresholds::thresholds_table;
 
 /// Failed clients listed by name before the rest are counted.
 pub const MAX_LISTED_FAILURES: usize = 10;
@@ -18,7 +19,7 @@ pub const MAX_LISTED_REASONS: usize = 20;
 /// One scenario's summary. The first line is `<name>: <passed>/<total> passed`, counting client
 /// instances (a scenario without clients counts as one: its `before:`/`after:` steps). Then, one
 /// indented line each: the failed clients (see [`failures`]), every failed `before:`/`after:`
-/// step, and the scenario's own error.
+/// step, and the scenario's own error; then its thresholds table, if it has thresholds.
 /// The text ends with a newline.
 pub fn scenario_summary(result: &ScenarioResult) -> String {
     let (passed, total) = units(result);
@@ -54,6 +55,7 @@ pub fn scenario_summary(result: &ScenarioResult) -> String {
         (None, Status::Interrupted) => out.push_str("  interrupted\n"),
         (None, Status::Passed | Status::Failed) => {}
     }
+    out.push_str(&thresholds_table(&result.thresholds));
     out
 }
 

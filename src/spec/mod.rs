@@ -15,6 +15,7 @@ mod step;
 mod step_key;
 mod step_read;
 mod step_schema;
+mod threshold;
 
 pub use arrivals::{Arrivals, RateText, Stage};
 pub use assertion::{Assertion, AssertionKind};
@@ -25,6 +26,7 @@ pub use scalars::{Count, DurationText, Name, Text};
 pub use scenario::{ClientGroup, LabSettings, Scenario};
 pub use spanned::Spanned;
 pub use step::{HttpStep, InitializeStep, Repeat, Retry, Step, StepKind};
+pub use threshold::Threshold;
 
 /// The JSON Schema (draft 2020-12) of a scenario file, as `runner schema` prints it.
 pub fn json_schema() -> serde_json::Value {

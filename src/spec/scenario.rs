@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::{Arrivals, Connection, Count, DurationText, Entries, Node, Spanned, Step, Text};
+use super::{Arrivals, Connection, Count, DurationText, Entries, Node, Spanned, Step, Text, Threshold};
 
 /// One scenario file.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -36,6 +36,9 @@ pub struct Scenario {
     pub clients: Entries<ClientGroup>,
     /// Steps run once after every client has ended, with all client results in scope.
     pub after: Option<Spanned<Vec<Step>>>,
+    /// Limits on the scenario's metrics (`echo.latency.p99: "< 50ms"`): a breach fails it.
+    #[serde(default)]
+    pub thresholds: Entries<Threshold>,
 }
 
 /// What the lab server should look like for this scenario.

@@ -56,13 +56,16 @@ pub async fn run(ctx: &mut Ctx<'_>, repeat: &Repeat, out: &mut StepResult) -> Re
             }
         }
         let began = Instant::now();
+        let lateness = bounds.every.map(|_| began - due);
+        if let Some(lateness) = lateness {
+            ctx.shared.metrics.late(&out.name, lateness);
+        }
         ctx.set_iteration(Some(n));
         let Ran {
             results,
             status,
             halted: stopped,
         } = ctx.steps(&repeat.steps).await;
-        let lateness = bounds.every.map(|_| began - due);
         let elapsed = began.elapsed();
         let pass = Iteration {
             iteration: n,
