@@ -254,6 +254,27 @@ async fn arrivals_start_at_their_rate_against_the_lab() {
     assert_eq!(group["dropped"], 0, "{group}");
     assert_eq!(group["passed"], 400, "{group}");
     assert_eq!(report["summary"]["total"], 400);
+    // Every arrival opened its session and closed it; none was left behind.
+    let sessions = &report["metrics"]["sessions"];
+    assert_eq!(sessions["opened"], 400, "{sessions}");
+    assert_eq!(sessions["closed"], 400, "{sessions}");
+    assert_eq!(
+        (sessions["expired"].as_u64(), sessions["left_open"].as_u64()),
+        (Some(0), Some(0))
+    );
+    assert_eq!(sessions["active"], 0, "{sessions}");
+    let arrivals = &report["metrics"]["groups"]["visitors"];
+    assert_eq!(
+        (arrivals["started"].as_u64(), arrivals["dropped"].as_u64()),
+        (Some(400), Some(0))
+    );
+    let verdicts: Vec<_> = report["thresholds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| &t["passed"])
+        .collect();
+    assert_eq!(verdicts, [true, true, true], "{}", report["thresholds"]);
     // One file for the group, none per arrival.
     let written: Vec<String> = std::fs::read_dir(dir.path().join("out"))
         .unwrap()
@@ -296,9 +317,22 @@ async fn arrivals_past_max_active_are_dropped_and_said_to_be() {
         "duration=2s",
     ];
     let output = run(&[&args[..], &sets[..]].concat(), dir.path()).await;
-    assert_eq!(output.status.code(), Some(0), "{}", console(&output));
+    // The drops breach `visitors.dropped: "== 0"`; the slow call stays under its p99 limit.
+    assert_eq!(output.status.code(), Some(1), "{}", console(&output));
+    let table = console(&output);
+    let row = |metric: &str| {
+        let found = table.lines().find(|l| l.trim_start().starts_with(metric));
+        found.map(|l| l.split_whitespace().last().unwrap_or_default().to_string())
+    };
+    assert_eq!(row("visitors.dropped").as_deref(), Some("FAILED"), "{table}");
+    assert_eq!(row("work.latency.p99").as_deref(), Some("passed"), "{table}");
     let report = report(dir.path());
     let group = &report["arrivals"][0];
+    let breached: Vec<_> = (report["thresholds"].as_array().unwrap().iter())
+        .filter(|t| t["passed"] == false)
+        .map(|t| t["metric"].as_str().unwrap())
+        .collect();
+    assert_eq!(breached, ["visitors.dropped"], "{}", report["thresholds"]);
     let (started, dropped) = (group["started"].as_u64().unwrap(), group["dropped"].as_u64().unwrap());
     assert_eq!(started + dropped, 200, "{group}");
     // 20 sessions of ~500 ms at a time over 2 s: about 80 start, and never more than 20 at once.

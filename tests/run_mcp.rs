@@ -124,6 +124,27 @@ async fn close_then_the_old_session_gets_404() {
     assert_eq!(code, 0, "{console}");
     let client = json(&out.join("client_1_main.json"));
     assert_eq!(client["session_ids"].as_array().unwrap().len(), 2);
+    // The 404 after `close` is not an expiry: the session had already ended. The second one was
+    // still held when the client ended.
+    let sessions = &json(&out.join("report.json"))["metrics"]["sessions"];
+    assert_eq!(session_counts(sessions), [2, 1, 0, 0, 1, 1], "{sessions}");
+}
+
+/// A report's `metrics.sessions`: opened, closed, expired, reinitialized, left open, peak active.
+fn session_counts(sessions: &Value) -> [u64; 6] {
+    [
+        "opened",
+        "closed",
+        "expired",
+        "reinitialized",
+        "left_open",
+        "peak_active",
+    ]
+    .map(|name| {
+        sessions[name]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{name} in {sessions}"))
+    })
 }
 
 /// Steps that wait, by polling the lab's API with a bound, until the lab has expired the session
@@ -151,6 +172,11 @@ async fn an_idle_session_expires_and_reinitialize_recovers() {
     let client = json(&out.join("client_1_main.json"));
     assert_eq!(client["reinitialized"], 1);
     assert_eq!(client["session_ids"].as_array().unwrap().len(), 2);
+    let sessions = &json(&out.join("report.json"))["metrics"]["sessions"];
+    assert_eq!(session_counts(sessions), [2, 0, 1, 1, 1, 1], "{sessions}");
+    // The lab expires a session 300 ms after its last activity, the `initialize`.
+    let idle = sessions["idle_to_expiry"]["p50_ms"].as_f64().unwrap();
+    assert!(idle >= 300.0, "{sessions}");
 }
 
 #[tokio::test]
@@ -165,6 +191,8 @@ async fn an_idle_session_expires_and_fails_by_default() {
         .unwrap()
         .to_string();
     assert!(error.contains("session_expired: the server answered 404"), "{error}");
+    let sessions = &json(&out.join("report.json"))["metrics"]["sessions"];
+    assert_eq!(session_counts(sessions), [1, 0, 1, 0, 0, 1], "{sessions}");
 }
 
 #[tokio::test]

@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use super::Compiler;
 use super::durations::Zero;
-use crate::plan::metric::{CATALOGUE, Entry, MCP_SUBJECT, Of, Steps, splits};
+use crate::plan::metric::{CATALOGUE, Entry, Groups, MCP_SUBJECT, Of, Steps, splits};
 use crate::plan::step::Repeat;
-use crate::plan::{Action, GroupPlan, Limit, StepPlan, ThresholdPlan};
+use crate::plan::{Action, GroupPlan, Instances, Limit, StepPlan, ThresholdPlan};
 use crate::spec::{Spanned, Threshold};
 
 /// Whether a step is one that a step metric of `steps` is measured on.
@@ -20,20 +20,36 @@ fn measures(step: &StepPlan, steps: Steps) -> bool {
     }
 }
 
-/// Why no step of a name fits a metric, and where to look instead.
-fn misfit(steps: Steps, subject: &str, metric: &str) -> (String, &'static str) {
-    match steps {
-        Steps::Sending => (
+/// Whether a client group is one that a group metric of `groups` is measured on.
+fn counts(group: &GroupPlan, groups: Groups) -> bool {
+    match groups {
+        Groups::Any => true,
+        Groups::Arrivals => matches!(group.instances, Instances::Arrivals(_)),
+    }
+}
+
+/// Why no subject of a name fits a metric, and where to look instead.
+fn misfit(of: Of, subject: &str, metric: &str) -> (String, &'static str) {
+    match of {
+        Of::Step(Steps::Sending) => (
             format!("step `{subject}` sends no request, so it has no `{metric}`"),
             "latency and requests are measured on the steps that send: MCP steps (but `forget`), `http` and `sql`",
         ),
-        Steps::Leaf => (
+        Of::Step(Steps::Leaf) => (
             format!("`{subject}` is a `repeat` or a `group`, so it has no `{metric}`: its nested steps pass or fail"),
             "name a step inside it",
         ),
-        Steps::FixedRate => (
+        Of::Step(Steps::FixedRate) => (
             format!("`{subject}` is not a `repeat` with `every`, so it has no `{metric}`"),
             "lateness is measured on fixed-rate loops: `repeat: { every: 1s, for: 1m }`",
+        ),
+        Of::Group(_) => (
+            format!("client group `{subject}` runs a `count` of clients, so it has no `{metric}`"),
+            "arrival counts and lateness are measured on groups with `arrivals:`",
+        ),
+        Of::Mcp => (
+            format!("`{subject}.{metric}` is not a metric"),
+            "the MCP session metrics are named `mcp.sessions.…`",
         ),
     }
 }
@@ -78,32 +94,31 @@ impl Compiler<'_> {
     ) -> Option<(&'m str, &'static Entry)> {
         let name = metric.value.as_str();
         let width = name.len().max(1);
-        let is_group = |subject: &str| groups.iter().any(|g| g.name == subject);
-        let is_step = |subject: &str| steps.iter().any(|s| s.name == subject);
-        let measured = |subject: &str, kind| steps.iter().any(|s| s.name == subject && measures(s, kind));
+        let named = |subject: &str, of| match of {
+            Of::Step(_) => steps.iter().any(|s| s.name == subject),
+            Of::Group(_) => groups.iter().any(|g| g.name == subject),
+            Of::Mcp => subject == MCP_SUBJECT,
+        };
+        let fits = |subject: &str, of| match of {
+            Of::Step(kind) => steps.iter().any(|s| s.name == subject && measures(s, kind)),
+            Of::Group(kind) => groups.iter().any(|g| g.name == subject && counts(g, kind)),
+            Of::Mcp => true,
+        };
         let found: Vec<_> = splits(name)
-            .filter(|(subject, entry)| match entry.of {
-                Of::Step(_) => is_step(subject),
-                Of::Group => is_group(subject),
-            })
+            .filter(|(subject, entry)| named(subject, entry.of))
             .collect();
         let fitting: Vec<_> = (found.iter().copied())
-            .filter(|(subject, entry)| match entry.of {
-                Of::Step(kind) => measured(subject, kind),
-                Of::Group => true,
-            })
+            .filter(|(subject, entry)| fits(subject, entry.of))
             .collect();
-        // A step of that name that is the wrong kind for the metric, when nothing else fits.
-        let misfit_step = found.iter().find_map(|(subject, entry)| match entry.of {
-            Of::Step(kind) => Some((kind, *subject, entry.name)),
-            Of::Group => None,
-        });
-        match (&fitting[..], misfit_step) {
+        // A subject of that name that is the wrong kind for the metric, when nothing else fits.
+        let unfit = found.first().map(|(subject, entry)| (entry.of, *subject, entry.name));
+        match (&fitting[..], unfit) {
             ([one], _) => Some(*one),
             ([first, second, ..], _) => {
                 let of = |(subject, entry): (&str, &Entry)| match entry.of {
                     Of::Step(_) => format!("step `{subject}`'s"),
-                    Of::Group => format!("client group `{subject}`'s"),
+                    Of::Group(_) => format!("client group `{subject}`'s"),
+                    Of::Mcp => "the MCP sessions'".to_string(),
                 };
                 self.error(
                     metric.at,
@@ -113,8 +128,8 @@ impl Compiler<'_> {
                 .help("rename the step (`name:`) or the group, so that the metric names one of them");
                 None
             }
-            ([], Some((kind, subject, metric_name))) => {
-                let (message, help) = misfit(kind, subject, metric_name);
+            ([], Some((of, subject, metric_name))) => {
+                let (message, help) = misfit(of, subject, metric_name);
                 self.error(metric.at, message).width(width).help(help);
                 None
             }
@@ -134,7 +149,11 @@ impl Compiler<'_> {
                     .filter(|s| measures(s, kind))
                     .map(|s| s.name.as_str())
                     .collect(),
-                Of::Group => groups.iter().map(|g| g.name.as_str()).collect(),
+                Of::Group(kind) => (groups.iter())
+                    .filter(|g| counts(g, kind))
+                    .map(|g| g.name.as_str())
+                    .collect(),
+                Of::Mcp => vec![MCP_SUBJECT],
             };
             for subject in subjects {
                 let full = format!("{subject}.{}", entry.name);
@@ -150,15 +169,13 @@ impl Compiler<'_> {
             }
         }
         let form = format!(
-            "a metric is a step's or a client group's name, a dot and one of: {}",
+            "a metric is a step's or a client group's name, or `mcp`, a dot and one of: {}",
             metrics.join(", ")
         );
         let help = crate::suggest::did_you_mean(name, known.iter().map(String::as_str)).unwrap_or(form);
-        let message = match name.split_once('.') {
-            Some((MCP_SUBJECT, _)) => format!("unknown metric `{name}`: the runner counts no `mcp.*` metrics yet"),
-            _ => format!("unknown metric `{name}`"),
-        };
-        self.error(metric.at, message).width(name.len().max(1)).help(help);
+        self.error(metric.at, format!("unknown metric `{name}`"))
+            .width(name.len().max(1))
+            .help(help);
     }
 
     /// How wide a string stands in the file: its quotes included, when it has them.
@@ -215,7 +232,7 @@ mod tests {
     use std::time::Duration;
 
     use crate::compile::tests::compile_text;
-    use crate::plan::metric::{Measure, Stat};
+    use crate::plan::metric::{Measure, Sessions, Stat};
     use crate::plan::{Comparator, ThresholdPlan};
 
     const STEPS: &str = "connections:\n  s: { mcp: { url: http://127.0.0.1:1/mcp } }\nvars:\n  p99: 20ms\nclients:\n  load:\n    steps:\n      - initialize: {}\n      - name: call v1.2 echo\n        call: echo\n      - wait: 1s\n      - name: beat\n        repeat: { every: 1s, times: 2 }\n        steps:\n          - request: ping\n";
@@ -286,14 +303,45 @@ mod tests {
 
     #[test]
     fn unknown_metrics_suggest_a_real_one() {
-        let found = compiled("  call v1.2 echo.latency.p95: \"< 1s\"\n  mcp.sessions.expired: \"== 0\"\n").unwrap_err();
+        let found = compiled("  call v1.2 echo.latency.p95: \"< 1s\"\n  mcp.sessions.expird: \"== 0\"\n").unwrap_err();
         assert_eq!(
-            found[0],
-            "unknown metric `call v1.2 echo.latency.p95` | did you mean `call v1.2 echo.latency.p99`?"
+            found,
+            [
+                "unknown metric `call v1.2 echo.latency.p95` | did you mean `call v1.2 echo.latency.p99`?",
+                "unknown metric `mcp.sessions.expird` | did you mean `mcp.sessions.expired`?"
+            ]
         );
-        assert!(
-            found[1].starts_with("unknown metric `mcp.sessions.expired`: the runner counts no `mcp.*` metrics yet"),
-            "{found:?}"
+    }
+
+    #[test]
+    fn session_metrics_belong_to_mcp_and_arrival_metrics_to_arrival_groups() {
+        let plans =
+            compiled("  mcp.sessions.expired: \"== 0\"\n  mcp.sessions.idle_to_expiry.p50: \"> 1s\"\n").unwrap();
+        let read: Vec<_> = plans.iter().map(|p| (p.subject.as_str(), p.measure)).collect();
+        assert_eq!(
+            read,
+            [
+                ("mcp", Measure::Sessions(Sessions::Expired)),
+                ("mcp", Measure::IdleToExpiry(Stat::P50))
+            ]
+        );
+        let found = compiled("  load.dropped: \"== 0\"\n").unwrap_err();
+        assert_eq!(
+            found,
+            [
+                "client group `load` runs a `count` of clients, so it has no `dropped` | arrival counts and lateness are measured on groups with `arrivals:`"
+            ]
+        );
+        let text = "clients:\n  visitors:\n    arrivals: { rate: 10/s, for: 1s }\n    steps:\n      - wait: 10ms\nthresholds:\n  visitors.dropped: \"== 0\"\n  visitors.lateness.p99: \"< 5ms\"\n  visitors.failed: \"== 0\"\n";
+        let plan = compile_text(text).unwrap();
+        let read: Vec<_> = plan.thresholds.iter().map(|p| p.measure).collect();
+        assert_eq!(
+            read,
+            [
+                Measure::Dropped,
+                Measure::StartLateness(Stat::P99),
+                Measure::ClientsFailed
+            ]
         );
     }
 

@@ -17,6 +17,7 @@ use super::event::Event;
 use super::latency::{Samples, micros};
 use super::record::{FIRST_KEPT, Kept};
 use super::result::{ArrivalPoint, ArrivalsResult, ClientResult, Status};
+use super::series::{Second, point_at};
 use super::shared::Shared;
 use super::timer;
 use crate::plan::ArrivalsPlan;
@@ -28,6 +29,7 @@ pub(super) async fn run(shared: Arc<Shared>, g: usize, plan: &ArrivalsPlan, star
     let slots = Arc::new(Semaphore::new(plan.max_active as usize));
     let mut tasks = JoinSet::new();
     let mut tally = Tally::new(&shared, group.name.clone(), plan);
+    shared.metrics.arrivals_began(&group.name, plan.scheduled());
     for (k, offset) in (0u64..).zip(plan.schedule()) {
         let due = start + offset;
         let wait = timer::sleep_until(due);
@@ -63,12 +65,12 @@ pub(super) async fn run(shared: Arc<Shared>, g: usize, plan: &ArrivalsPlan, star
         tasks.spawn(async move {
             let began = Instant::now();
             let group = &shared.plan.groups[g];
+            shared.metrics.arrival_started(&group.name, began - due);
             let finished = client::run(shared.clone(), instance, &group.steps, &group.record, None).await;
             drop(slot);
             shared.metrics.client_ended(&group.name, finished.result.status);
             Ended {
                 finished,
-                lateness: began - due,
                 elapsed: began.elapsed(),
             }
         });
@@ -76,7 +78,7 @@ pub(super) async fn run(shared: Arc<Shared>, g: usize, plan: &ArrivalsPlan, star
     while let Some(joined) = tasks.join_next().await {
         tally.finished(joined);
     }
-    tally.finish(shared.cancel.is_cancelled())
+    tally.finish(&shared, shared.cancel.is_cancelled())
 }
 
 /// What an arrival group hands back: its result, and the assertions its instances ran.
@@ -85,11 +87,16 @@ pub(super) struct Done {
     pub assertions_run: u64,
 }
 
-/// An instance at its end: what it did, how late it started, how long it took.
+/// An instance at its end: what it did, and how long it took.
 struct Ended {
     finished: Finished,
-    lateness: Duration,
     elapsed: Duration,
+}
+
+impl Second for ArrivalPoint {
+    fn second(&self) -> u64 {
+        self.second
+    }
 }
 
 /// Seconds from the scenario's start, the series' unit.
@@ -101,7 +108,6 @@ fn second(shared: &Shared) -> u64 {
 struct Tally {
     result: ArrivalsResult,
     kept: Kept<ClientResult>,
-    lateness: Samples,
     elapsed: Samples,
     assertions_run: u64,
 }
@@ -130,7 +136,6 @@ impl Tally {
                 instances: Vec::new(),
             },
             kept: Kept::new(shared.record),
-            lateness: Samples::default(),
             elapsed: Samples::default(),
             assertions_run: 0,
         }
@@ -145,6 +150,7 @@ impl Tally {
     async fn dropped(&mut self, shared: &Shared) {
         self.result.dropped += 1;
         self.point(second(shared)).dropped += 1;
+        shared.metrics.arrival_dropped(&self.result.group);
         let group = self.result.group.as_str().into();
         shared
             .emit(Event::Dropped {
@@ -156,16 +162,11 @@ impl Tally {
 
     /// The series' point for `second`, which is the last one or a new one after it.
     fn point(&mut self, second: u64) -> &mut ArrivalPoint {
-        let series = &mut self.result.series;
-        if series.last().is_none_or(|p| p.second != second) {
-            series.push(ArrivalPoint {
-                second,
-                started: 0,
-                dropped: 0,
-            });
-        }
-        let last = series.len() - 1;
-        &mut series[last]
+        point_at(&mut self.result.series, second, || ArrivalPoint {
+            second,
+            started: 0,
+            dropped: 0,
+        })
     }
 
     fn finished(&mut self, joined: Result<Ended, tokio::task::JoinError>) {
@@ -175,7 +176,6 @@ impl Tally {
         };
         let client = ended.finished.result;
         self.assertions_run += ended.finished.assertions_run;
-        self.lateness.record(micros(ended.lateness));
         self.elapsed.record(micros(ended.elapsed));
         let result = &mut self.result;
         match client.status {
@@ -192,11 +192,10 @@ impl Tally {
         self.kept.add(client, ordinal, passed);
     }
 
-    fn finish(self, cancelled: bool) -> Done {
+    fn finish(self, shared: &Shared, cancelled: bool) -> Done {
         let Self {
             mut result,
             kept,
-            lateness,
             elapsed,
             assertions_run,
         } = self;
@@ -205,7 +204,7 @@ impl Tally {
         result.kept = instances.len() as u64;
         result.omitted = result.started.saturating_sub(result.kept);
         result.unreached = (result.scheduled).saturating_sub(result.started + result.dropped);
-        result.lateness_ms = lateness.spread();
+        result.lateness_ms = shared.metrics.arrival_lateness(&result.group);
         result.elapsed_ms = elapsed.spread();
         result.instances = instances;
         result.status = match (cancelled, result.failed) {

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use super::ctx::Ctx;
 use super::event::{Actor, Event};
-use super::kind::Ran;
+use super::kind::{Ran, mcp};
 use super::result::{ClientResult, Status, StepResult};
 use super::shared::Shared;
 use super::step::run_steps;
@@ -71,6 +71,7 @@ pub async fn run(
     } else {
         run_steps(&mut ctx, steps).await
     };
+    mcp::life::left(ctx.mcp.by_connection.values().map(|c| &**c), &shared.metrics);
     let mut error = StepResult::first_error(&results);
     let record = render_record(&ctx, record, &mut status, &mut error);
     let who = format!("{} #{}", instance.group, instance.client_id);

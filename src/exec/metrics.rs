@@ -16,7 +16,8 @@ use serde::Serialize;
 use tokio::time::Instant;
 
 use super::latency::{Samples, latency, micros, millis, new_histogram, record};
-use super::result::{Latency, Status};
+use super::result::{Latency, Spread, Status};
+use super::session_metrics::{SessionEnd, SessionMetrics, SessionTally};
 
 /// What a request's answer said, besides how long it took.
 #[derive(Debug, Clone, Copy, Default)]
@@ -39,7 +40,24 @@ struct Table {
     /// is as fast as hashing one.
     steps: Vec<(Box<str>, Tally)>,
     total: Tally,
-    groups: BTreeMap<String, GroupMetrics>,
+    groups: BTreeMap<String, GroupTally>,
+    sessions: SessionTally,
+}
+
+/// What is counted of one client group.
+#[derive(Default)]
+struct GroupTally {
+    passed: u64,
+    failed: u64,
+    arrivals: Option<ArrivalTally>,
+}
+
+/// What is counted of an arrival group's schedule.
+struct ArrivalTally {
+    scheduled: u64,
+    started: u64,
+    dropped: u64,
+    lateness: Samples,
 }
 
 /// Everything counted for one step name, or for the whole scenario.
@@ -115,6 +133,8 @@ pub struct MetricsReport {
     /// Per client group: its instances that have ended.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub groups: BTreeMap<String, GroupMetrics>,
+    /// The clients' MCP sessions.
+    pub sessions: SessionMetrics,
 }
 
 /// How a client group's instances ended, so far.
@@ -122,6 +142,21 @@ pub struct MetricsReport {
 pub struct GroupMetrics {
     pub passed: u64,
     pub failed: u64,
+    /// For an arrival group.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub arrivals: Option<ArrivalMetrics>,
+}
+
+/// How an arrival group's schedule went, so far.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ArrivalMetrics {
+    /// Every arrival of the schedule, reached or not.
+    pub scheduled: u64,
+    pub started: u64,
+    pub dropped: u64,
+    /// How late the instances started.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lateness: Option<Latency>,
 }
 
 impl Metrics {
@@ -163,13 +198,64 @@ impl Metrics {
     /// An instance of client group `group` ended.
     pub fn client_ended(&self, group: &str, status: Status) {
         let mut table = self.lock();
-        let counts = table.groups.entry(group.to_string()).or_default();
+        let counts = group_mut(&mut table.groups, group);
         match status {
             Status::Passed => counts.passed += 1,
             Status::Failed => counts.failed += 1,
             // Stopped before it could pass or fail, as a step the run's stop cut short.
             Status::Interrupted => {}
         }
+    }
+
+    /// Arrival group `group` begins its schedule of `scheduled` arrivals.
+    pub fn arrivals_began(&self, group: &str, scheduled: u64) {
+        group_mut(&mut self.lock().groups, group).arrivals = Some(ArrivalTally {
+            scheduled,
+            started: 0,
+            dropped: 0,
+            lateness: Samples::default(),
+        });
+    }
+
+    /// An arrival of `group` started an instance `lateness` after it was due.
+    pub fn arrival_started(&self, group: &str, lateness: Duration) {
+        self.with_arrivals(group, |arrivals| {
+            arrivals.started += 1;
+            arrivals.lateness.record(micros(lateness));
+        });
+    }
+
+    /// An arrival of `group` was dropped.
+    pub fn arrival_dropped(&self, group: &str) {
+        self.with_arrivals(group, |arrivals| arrivals.dropped += 1);
+    }
+
+    /// How late `group`'s arrivals started.
+    pub fn arrival_lateness(&self, group: &str) -> Option<Spread> {
+        let table = self.lock();
+        table.groups.get(group)?.arrivals.as_ref()?.lateness.spread()
+    }
+
+    /// A client's handshake opened a session.
+    pub fn session_opened(&self) {
+        let second = self.second();
+        self.lock().sessions.opened(second);
+    }
+
+    /// A session the clients held stopped being active.
+    pub fn session_ended(&self, end: SessionEnd) {
+        let second = self.second();
+        self.lock().sessions.ended(second, end);
+    }
+
+    /// An expired session was opened again (besides counting as opened).
+    pub fn session_reinitialized(&self) {
+        self.lock().sessions.reinitialized();
+    }
+
+    /// The server refused a `close`.
+    pub fn termination_refused(&self) {
+        self.lock().sessions.termination_refused();
     }
 
     /// Latency percentiles per step name, of the steps that were answered.
@@ -188,7 +274,22 @@ impl Metrics {
             steps: (table.steps.iter())
                 .map(|(name, tally)| (name.to_string(), tally.report()))
                 .collect(),
-            groups: table.groups.clone(),
+            groups: (table.groups.iter())
+                .map(|(name, group)| (name.clone(), group.report()))
+                .collect(),
+            sessions: table.sessions.report(),
+        }
+    }
+
+    fn second(&self) -> u64 {
+        self.started.elapsed().as_secs()
+    }
+
+    /// Counts into `group`'s arrivals, if its schedule began.
+    fn with_arrivals(&self, group: &str, count: impl FnOnce(&mut ArrivalTally)) {
+        let mut table = self.lock();
+        if let Some(arrivals) = table.groups.get_mut(group).and_then(|g| g.arrivals.as_mut()) {
+            count(arrivals);
         }
     }
 
@@ -201,6 +302,28 @@ impl Metrics {
 impl Default for Metrics {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+fn group_mut<'t>(groups: &'t mut BTreeMap<String, GroupTally>, group: &str) -> &'t mut GroupTally {
+    if !groups.contains_key(group) {
+        groups.insert(group.to_string(), GroupTally::default());
+    }
+    groups.get_mut(group).expect("inserted above")
+}
+
+impl GroupTally {
+    fn report(&self) -> GroupMetrics {
+        GroupMetrics {
+            passed: self.passed,
+            failed: self.failed,
+            arrivals: self.arrivals.as_ref().map(|a| ArrivalMetrics {
+                scheduled: a.scheduled,
+                started: a.started,
+                dropped: a.dropped,
+                lateness: latency(&a.lateness.histogram()),
+            }),
+        }
     }
 }
 
@@ -413,7 +536,27 @@ mod tests {
             report.total.lateness.is_none(),
             "lateness is a loop's, not the scenario's"
         );
-        assert_eq!(report.groups["load"], GroupMetrics { passed: 1, failed: 1 });
+        let load = &report.groups["load"];
+        assert_eq!((load.passed, load.failed, &load.arrivals), (1, 1, &None));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_arrival_group_counts_from_the_start_of_its_schedule() {
+        let metrics = Metrics::new();
+        metrics.arrival_started("visitors", Duration::from_millis(1));
+        assert!(
+            metrics.report().groups.is_empty(),
+            "not counted before its schedule began"
+        );
+        metrics.arrivals_began("visitors", 10);
+        for ms in [1, 2, 3] {
+            metrics.arrival_started("visitors", Duration::from_millis(ms));
+        }
+        metrics.arrival_dropped("visitors");
+        let arrivals = metrics.report().groups["visitors"].arrivals.clone().unwrap();
+        assert_eq!((arrivals.scheduled, arrivals.started, arrivals.dropped), (10, 3, 1));
+        assert!(close(arrivals.lateness.unwrap().max_ms, 3.0));
+        assert!(close(metrics.arrival_lateness("visitors").unwrap().p50, 2.0));
     }
 
     #[tokio::test(start_paused = true)]

@@ -19,7 +19,9 @@ mod result;
 mod run;
 mod scenario;
 mod scope;
+mod series;
 mod session;
+mod session_metrics;
 mod shared;
 mod step;
 mod thresholds;
@@ -27,13 +29,14 @@ mod timer;
 mod transcript;
 
 pub use event::{Actor, Event, Exchange};
-pub use metrics::{GroupMetrics, MetricsReport, Point, StepMetrics};
+pub use metrics::{ArrivalMetrics, GroupMetrics, MetricsReport, Point, StepMetrics};
 pub use record::Record;
 pub use result::{
     ArrivalPoint, ArrivalsResult, ClientResult, Iteration, Latency, Passes, ScenarioResult, Spread, Status, StepResult,
 };
 pub use run::Run;
 pub use scenario::run_scenario;
+pub use session_metrics::{SessionMetrics, SessionPoint};
 pub use thresholds::ThresholdResult;
 pub use transcript::{FIRST_EXCHANGES, TranscriptMode};
 

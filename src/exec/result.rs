@@ -136,7 +136,7 @@ pub struct ArrivalPoint {
 }
 
 /// Latency of one step name across every client, in milliseconds.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Latency {
     /// How many samples.
     pub count: u64,

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde_json::Value;
+use tokio::time::Instant;
 
 use crate::proto::mcp::McpClient;
 
@@ -47,6 +48,8 @@ pub struct Connection {
     pub client: McpClient,
     /// The last handshake, if any.
     pub handshake: Option<Handshake>,
+    /// While its session counts as active in the scenario's metrics: when it was last answered.
+    pub active: Option<Instant>,
 }
 
 /// Every MCP connection of a client, and the session history.

@@ -410,6 +410,35 @@ async fn an_arrival_beyond_max_active_is_dropped_and_the_others_keep_their_slots
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_dropped_arrival_breaches_its_threshold_and_an_aborting_one_stops_the_schedule() {
+    let steps = "      - wait: 950ms\n      - check: \"{{ true }}\"\n";
+    let group = arrivals("{ rate: 10/s, for: 2s, max_active: 2 }", steps);
+    let result = run(&format!("{group}thresholds:\n  visitors.dropped: \"== 0\"\n  visitors.started: \"== 4\"\n  visitors.lateness.max: \"< 1ms\"\n")).await;
+    assert_eq!(result.status, Status::Failed);
+    let read: Vec<_> = result.thresholds.iter().map(|t| (t.value, t.passed)).collect();
+    assert_eq!(read, [(Some(16.0), false), (Some(4.0), true), (Some(0.0), true)]);
+    assert_eq!(
+        result.error.as_deref(),
+        Some("threshold `visitors.dropped` breached: value 16 (limit == 0)")
+    );
+
+    let result = run(&format!(
+        "{group}thresholds:\n  visitors.dropped: {{ limit: \"== 0\", abort: true }}\n"
+    ))
+    .await;
+    assert_eq!(result.status, Status::Failed);
+    let group = &result.arrivals[0];
+    // The watcher looks once a second: the drops of the first second stop the schedule there.
+    assert!(group.unreached >= 9, "{group:?}");
+    assert!(
+        result
+            .error
+            .unwrap()
+            .starts_with("threshold `visitors.dropped` breached at 1s")
+    );
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_ramp_starts_arrivals_ever_closer() {
     let result = run(&arrivals(
         "{ stages: [ { to: 10/s, over: 2s }, { hold: 1s } ] }",

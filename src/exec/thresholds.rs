@@ -8,9 +8,10 @@ use serde::Serialize;
 
 use super::metrics::{MetricsReport, StepMetrics};
 use super::result::Latency;
+use super::session_metrics::SessionMetrics;
 use crate::duration_text::format_duration;
 use crate::plan::ThresholdPlan;
-use crate::plan::metric::{Measure, Stat, Unit};
+use crate::plan::metric::{Measure, Sessions, Stat, Unit};
 
 /// How one threshold came out.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -124,6 +125,8 @@ fn breached(results: &[ThresholdResult]) -> Option<String> {
 fn value(threshold: &ThresholdPlan, report: &MetricsReport) -> Option<f64> {
     let step = report.steps.get(&threshold.subject);
     let group = report.groups.get(&threshold.subject);
+    // An arrival group's counts exist from the start of its schedule.
+    let arrivals = group.and_then(|g| g.arrivals.as_ref());
     // A step that never ended has counted nothing: its counts are zero, its figures unknown.
     let count = |pick: fn(&StepMetrics) -> u64| Some(step.map_or(0, pick) as f64);
     match threshold.measure {
@@ -137,6 +140,25 @@ fn value(threshold: &ThresholdPlan, report: &MetricsReport) -> Option<f64> {
             .map(|s| s.failed as f64 * 100.0 / (s.passed + s.failed) as f64),
         Measure::ClientsPassed => Some(group.map_or(0, |g| g.passed) as f64),
         Measure::ClientsFailed => Some(group.map_or(0, |g| g.failed) as f64),
+        Measure::Scheduled => arrivals.map(|a| a.scheduled as f64),
+        Measure::Started => arrivals.map(|a| a.started as f64),
+        Measure::Dropped => arrivals.map(|a| a.dropped as f64),
+        Measure::StartLateness(stat) => arrivals.and_then(|a| a.lateness.as_ref()).map(|l| of(l, stat)),
+        Measure::Sessions(count) => Some(sessions(&report.sessions, count) as f64),
+        Measure::IdleToExpiry(stat) => report.sessions.idle_to_expiry.as_ref().map(|l| of(l, stat)),
+    }
+}
+
+fn sessions(metrics: &SessionMetrics, count: Sessions) -> u64 {
+    match count {
+        Sessions::Opened => metrics.opened,
+        Sessions::Expired => metrics.expired,
+        Sessions::Rejected => metrics.rejected,
+        Sessions::Reinitialized => metrics.reinitialized,
+        Sessions::Closed => metrics.closed,
+        Sessions::TerminationRefused => metrics.termination_refused,
+        Sessions::LeftOpen => metrics.left_open,
+        Sessions::PeakActive => metrics.peak_active,
     }
 }
 

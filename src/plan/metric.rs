@@ -1,5 +1,6 @@
 //! The metrics a threshold may name: `<subject>.<metric>`, where the subject is a step's or a
-//! client group's name and the metric one of [`CATALOGUE`]'s names for that kind of subject.
+//! client group's name, or `mcp` for the scenario's MCP sessions, and the metric one of
+//! [`CATALOGUE`]'s names for that kind of subject.
 //!
 //! A new metric is one row of the table (and the arm the executor's exhaustive match on
 //! [`Measure`] then asks for); a new kind of subject is one variant of [`Of`], whose names the
@@ -51,6 +52,40 @@ pub enum Measure {
     ClientsPassed,
     /// A group's client instances that failed.
     ClientsFailed,
+    /// An arrival group's arrivals in its schedule.
+    Scheduled,
+    /// An arrival group's arrivals that started an instance.
+    Started,
+    /// An arrival group's arrivals that came while `max_active` instances ran.
+    Dropped,
+    /// How late an arrival group's instances started.
+    StartLateness(Stat),
+    /// A count of the scenario's MCP sessions.
+    Sessions(Sessions),
+    /// How long the scenario's expired sessions had been idle when their 404 came.
+    IdleToExpiry(Stat),
+}
+
+/// What is counted of the scenario's MCP sessions: those the clients opened on their
+/// connections (an `initialize` the server gave a session id), not ids chosen with `session_id:`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sessions {
+    Opened,
+    /// Ended by a 404.
+    Expired,
+    /// Ended by a 400.
+    Rejected,
+    /// Opened again after a 404 (`on_expired: reinitialize`).
+    Reinitialized,
+    /// Ended by `close`.
+    Closed,
+    /// A `close` the server answered 405.
+    TerminationRefused,
+    /// Held when their client ended, or dropped by `forget` or a new `initialize`.
+    LeftOpen,
+    /// The most held at once.
+    PeakActive,
 }
 
 /// The steps a step metric is measured on.
@@ -64,11 +99,22 @@ pub enum Steps {
     FixedRate,
 }
 
+/// The client groups a group metric is measured on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Groups {
+    /// Every group.
+    Any,
+    /// Groups driven by `arrivals`.
+    Arrivals,
+}
+
 /// What kind of subject a metric belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Of {
     Step(Steps),
-    Group,
+    Group(Groups),
+    /// The scenario's MCP sessions, named [`MCP_SUBJECT`].
+    Mcp,
 }
 
 /// One metric of the catalogue.
@@ -90,8 +136,17 @@ const fn entry(name: &'static str, of: Of, measure: Measure, unit: Unit) -> Entr
     }
 }
 
-use Measure::{ClientsFailed, ClientsPassed, ErrorRate, Failed, Latency, Lateness, Passed, Requests};
-use Of::{Group, Step};
+/// A count of the scenario's MCP sessions.
+const fn session(name: &'static str, count: Sessions) -> Entry {
+    entry(name, Mcp, Measure::Sessions(count), Count)
+}
+
+use Groups::{Any, Arrivals};
+use Measure::{
+    ClientsFailed, ClientsPassed, Dropped, ErrorRate, Failed, IdleToExpiry, Latency, Lateness, Passed, Requests,
+    Scheduled, StartLateness, Started,
+};
+use Of::{Group, Mcp, Step};
 use Steps::{FixedRate, Leaf, Sending};
 use Unit::{Count, Duration, Percent};
 
@@ -111,12 +166,32 @@ pub const CATALOGUE: &[Entry] = &[
     entry("lateness.p90", Step(FixedRate), Lateness(Stat::P90), Duration),
     entry("lateness.p99", Step(FixedRate), Lateness(Stat::P99), Duration),
     entry("lateness.max", Step(FixedRate), Lateness(Stat::Max), Duration),
-    entry("passed", Group, ClientsPassed, Count),
-    entry("failed", Group, ClientsFailed, Count),
+    entry("passed", Group(Any), ClientsPassed, Count),
+    entry("failed", Group(Any), ClientsFailed, Count),
+    entry("scheduled", Group(Arrivals), Scheduled, Count),
+    entry("started", Group(Arrivals), Started, Count),
+    entry("dropped", Group(Arrivals), Dropped, Count),
+    entry("lateness.min", Group(Arrivals), StartLateness(Stat::Min), Duration),
+    entry("lateness.p50", Group(Arrivals), StartLateness(Stat::P50), Duration),
+    entry("lateness.p90", Group(Arrivals), StartLateness(Stat::P90), Duration),
+    entry("lateness.p99", Group(Arrivals), StartLateness(Stat::P99), Duration),
+    entry("lateness.max", Group(Arrivals), StartLateness(Stat::Max), Duration),
+    session("sessions.opened", Sessions::Opened),
+    session("sessions.expired", Sessions::Expired),
+    session("sessions.rejected", Sessions::Rejected),
+    session("sessions.reinitialized", Sessions::Reinitialized),
+    session("sessions.closed", Sessions::Closed),
+    session("sessions.termination_refused", Sessions::TerminationRefused),
+    session("sessions.left_open", Sessions::LeftOpen),
+    session("sessions.peak_active", Sessions::PeakActive),
+    entry("sessions.idle_to_expiry.min", Mcp, IdleToExpiry(Stat::Min), Duration),
+    entry("sessions.idle_to_expiry.p50", Mcp, IdleToExpiry(Stat::P50), Duration),
+    entry("sessions.idle_to_expiry.p90", Mcp, IdleToExpiry(Stat::P90), Duration),
+    entry("sessions.idle_to_expiry.p99", Mcp, IdleToExpiry(Stat::P99), Duration),
+    entry("sessions.idle_to_expiry.max", Mcp, IdleToExpiry(Stat::Max), Duration),
 ];
 
-/// A subject name reserved for metrics of the whole scenario's MCP sessions
-/// (`mcp.sessions.expired`), which the runner does not count yet.
+/// The subject of the scenario's MCP session metrics (`mcp.sessions.expired`).
 pub const MCP_SUBJECT: &str = "mcp";
 
 /// Every way to read `name` as `<subject>.<entry>`: the subject before the dot, each entry
@@ -152,6 +227,7 @@ mod tests {
         assert!(read(".latency.p99").is_empty());
         assert!(read("echo.latency").is_empty());
         assert!(read("echolatency.p99").is_empty());
+        assert_eq!(read("mcp.sessions.expired"), [("mcp", "sessions.expired")]);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! `forget`: drop the session without telling the server, as a crashed client would.
 
+use super::life;
 use crate::exec::ctx::Ctx;
 use crate::exec::error::StepError;
 use crate::exec::kind::{Attempt, Leaf, Outcome};
@@ -7,7 +8,9 @@ use crate::plan::step::Forget;
 
 impl Leaf for Forget {
     async fn run(&self, ctx: &mut Ctx<'_>, _: &Attempt<'_>) -> Result<Outcome, StepError> {
-        ctx.mcp.by_connection.remove(&self.connection.name);
+        if let Some(connection) = ctx.mcp.by_connection.remove(&self.connection.name) {
+            life::left([&*connection], &ctx.shared.metrics);
+        }
         Ok(Outcome::Done)
     }
 }

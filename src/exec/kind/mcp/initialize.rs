@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Answered, connection_for, open};
+use super::{Answered, connection_for, life, open};
 use crate::exec::ctx::Ctx;
 use crate::exec::error::StepError;
 use crate::exec::kind::{Attempt, Leaf, Outcome};
@@ -18,12 +18,15 @@ impl Leaf for Initialize {
             capabilities: ctx.render(self.capabilities.as_ref().unwrap_or(&plan.capabilities))?,
             client_info: client_info(ctx, self.client_info.as_ref().unwrap_or(&plan.client_info))?,
         };
+        let shared = ctx.shared;
+        let metrics = &shared.metrics;
         let connection = connection_for(ctx, &self.connection).await?;
         let answer = open(&mut connection.client, &handshake).await?;
         connection.handshake = Some(handshake);
         let opened = Opened::of(&connection.client);
         let session = opened.id.clone();
         if answer.result.is_some() {
+            life::opened(connection, metrics);
             ctx.opened(opened);
         }
         Ok(Answered::new(answer, session, None).into_outcome(ctx, attempt))

@@ -6,6 +6,7 @@ mod call;
 mod close;
 mod forget;
 mod initialize;
+pub mod life;
 mod notify;
 mod request;
 
@@ -159,6 +160,7 @@ async fn connection_for<'c>(ctx: &'c mut Ctx<'_>, conn: &McpConn) -> Result<&'c 
         let connection = Box::new(Connection {
             client: McpClient::new(settings),
             handshake: None,
+            active: None,
         });
         ctx.mcp.by_connection.insert(conn.name.clone(), connection);
     }
@@ -205,10 +207,13 @@ async fn send_message(
 /// Sends on the connection's own session; a session the server has dropped is opened again and
 /// the message resent once when the connection says `on_expired: reinitialize`.
 async fn send_own(ctx: &mut Ctx<'_>, conn: &McpConn, message: &Message) -> Result<Answered, StepError> {
+    let shared = ctx.shared;
+    let metrics = &shared.metrics;
     let connection = connection_for(ctx, conn).await?;
     let answer = deliver(&mut connection.client, message).await?;
     let session = connection.client.session_id().map(str::to_string);
     let verdict = verdict_of(message, &answer);
+    life::answered(connection, metrics, message, answer.status, verdict);
     let resend = verdict == Some(Verdict::Expired)
         && conn.plan.on_expired == OnExpired::Reinitialize
         && !matches!(message, Message::Close);
@@ -226,11 +231,14 @@ async fn send_own(ctx: &mut Ctx<'_>, conn: &McpConn, message: &Message) -> Resul
     if reopened.result.is_none() {
         return Err(StepError::Reinitialize(reopened.status));
     }
+    life::opened(connection, metrics);
+    metrics.session_reinitialized();
     let answer = deliver(&mut connection.client, message).await?;
     let session = connection.client.session_id().map(str::to_string);
+    let verdict = verdict_of(message, &answer);
+    life::answered(connection, metrics, message, answer.status, verdict);
     ctx.opened(opened);
     ctx.mcp.reinitialized += 1;
-    let verdict = verdict_of(message, &answer);
     let mut answered = Answered::new(answer, session, verdict);
     answered.reinitialized = true;
     Ok(answered)
