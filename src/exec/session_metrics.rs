@@ -44,7 +44,7 @@ pub struct SessionMetrics {
     /// `close` answered 405: the session stays active.
     pub termination_refused: u64,
     pub left_open: u64,
-    /// Held right now (at the end of the run: by clients that were stopped).
+    /// Held right now; once every client has ended, none (each let go of its own).
     pub active: u64,
     pub peak_active: u64,
     /// How long expired sessions had been idle when the 404 came.
