@@ -360,8 +360,9 @@ async fn a_plain_progress_shows_the_live_figures_of_a_load() {
     let status = (stderr.lines())
         .find(|line| line.starts_with("load-arrivals: ") && line.contains(" req/s · "))
         .unwrap_or_else(|| panic!("no status line with live figures:\n{stderr}"));
+    assert!(status.contains(" active · "), "{status}");
     assert!(
-        status.contains(" active · visitors: target 50/s, achieved "),
+        status.contains(" sessions · visitors: target 50/s, achieved "),
         "{status}"
     );
     assert!(status.contains(" · p99 "), "{status}");

@@ -84,16 +84,19 @@ pub struct Live {
     pub p99_ms: Option<f64>,
     /// Client instances started and not ended.
     pub active: u64,
+    /// MCP sessions the clients hold now; none in a scenario that never opened one.
+    pub sessions: Option<u64>,
     pub arrivals: Vec<ArrivalsLive>,
 }
 
 /// An arrival group's rates: what its schedule asks now, and the starts per second it achieved
-/// over the window.
+/// over the window; and its arrivals dropped so far.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ArrivalsLive {
     pub group: Arc<str>,
     pub target: f64,
     pub achieved: f64,
+    pub dropped: u64,
 }
 
 /// The span of the live figures.

@@ -36,9 +36,9 @@ async fn sample(shared: &Shared) -> Infallible {
 }
 
 /// The figures at `at` from the scenario's start. An arrival group's achieved rate counts its
-/// instances as they start, in the metrics, rather than from the events the display gets:
-/// those may be skipped when the display is behind, and say when an instance ended, not when
-/// it began.
+/// instances as they start, and its drops as they come, in the metrics rather than from the
+/// events the display gets: those may be skipped when the display is behind, and say when an
+/// instance ended, not when it began.
 fn figures(plan: &Plan, recent: Recent, at: Duration) -> Live {
     let arrivals = (plan.groups.iter())
         .filter_map(|group| match &group.instances {
@@ -46,6 +46,7 @@ fn figures(plan: &Plan, recent: Recent, at: Duration) -> Live {
                 group: Arc::from(group.name.as_str()),
                 target: at.checked_sub(group.start_after).map_or(0.0, |t| arrivals.rate_at(t)),
                 achieved: recent.starts.get(&group.name).copied().unwrap_or(0.0),
+                dropped: recent.dropped.get(&group.name).copied().unwrap_or(0),
             }),
             Instances::Count(_) => None,
         })
@@ -55,6 +56,7 @@ fn figures(plan: &Plan, recent: Recent, at: Duration) -> Live {
         errors: recent.errors,
         p99_ms: recent.p99_ms,
         active: recent.active,
+        sessions: recent.sessions,
         arrivals,
     }
 }
@@ -77,6 +79,8 @@ mod tests {
             p99_ms: Some(4.0),
             active: 7,
             starts: BTreeMap::from([("visitors".to_string(), 2.5), ("keeper".to_string(), 0.2)]),
+            sessions: Some(6),
+            dropped: BTreeMap::from([("visitors".to_string(), 3)]),
         };
         let early = figures(&plan, recent.clone(), Duration::from_secs(1));
         assert_eq!(
@@ -88,7 +92,8 @@ mod tests {
             [ArrivalsLive {
                 group: "visitors".into(),
                 target: 0.0,
-                achieved: 2.5
+                achieved: 2.5,
+                dropped: 3
             }]
         );
         let later = figures(&plan, Recent::default(), Duration::from_secs(7));

@@ -314,15 +314,24 @@ impl Metrics {
 impl Metrics {
     /// An instance of client group `group` started; it counts as running until the guard drops.
     pub fn instance_started(&self, group: Arc<str>) -> Running<'_> {
-        let second = self.started.elapsed().as_secs();
+        let second = self.second();
         self.lock().window.started(&group, second);
         Running { metrics: self, group }
     }
 
-    /// The figures over the last complete seconds.
+    /// The figures over the last complete seconds, with the sessions held and the arrivals
+    /// dropped so far.
     pub fn recent(&self) -> Recent {
-        let second = self.started.elapsed().as_secs();
-        self.lock().window.recent(second)
+        let second = self.second();
+        let table = self.lock();
+        let sessions = table.sessions.report();
+        Recent {
+            sessions: (sessions.opened > 0).then_some(sessions.active),
+            dropped: (table.groups.iter())
+                .filter_map(|(group, tally)| Some((group.clone(), tally.arrivals.as_ref()?.dropped)))
+                .collect(),
+            ..table.window.recent(second)
+        }
     }
 }
 

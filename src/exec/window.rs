@@ -25,6 +25,10 @@ pub struct Recent {
     pub active: u64,
     /// Instances started per second.
     pub starts: BTreeMap<String, f64>,
+    /// Counted elsewhere in the metrics: the sessions held (when any was opened), and each
+    /// arrival group's drops.
+    pub sessions: Option<u64>,
+    pub dropped: BTreeMap<String, u64>,
 }
 
 #[derive(Default)]
@@ -99,6 +103,8 @@ impl Window {
             p99_ms: (!latency.is_empty()).then(|| millis(latency.value_at_quantile(0.99))),
             active: self.groups.values().map(|w| w.active).sum(),
             starts,
+            sessions: None,
+            dropped: BTreeMap::new(),
         }
     }
 }

@@ -97,10 +97,9 @@ struct ScenarioState {
     total: u64,
     finished: u64,
     failed: u64,
-    /// Arrivals that started no instance: in total and per group. Counted from the events, so a
-    /// display far behind may miss a few, as it misses steps' starts; the summary counts them all.
+    /// Arrivals that started no instance, counted from the events: a display far behind may miss
+    /// a few, as it misses steps' starts. The live figures count them all.
     dropped: u64,
-    dropped_by: HashMap<Arc<str>, u64>,
     /// The step most recently started anywhere in the scenario, and where its client was.
     last_step: Option<(Arc<str>, Placed)>,
     /// The latest live figures, and their text in the last status line.
@@ -123,9 +122,8 @@ struct GroupBar {
     failed: u64,
     /// The step its most recent client started, and where that client was.
     step: Option<(Arc<str>, Placed)>,
-    /// An arrival group's rates, and its arrivals dropped.
+    /// An arrival group's live figures.
     arrivals: Option<ArrivalsLive>,
-    dropped: u64,
 }
 
 /// Where a client was when it started a step, and when the display heard of it: a `for:` loop's
@@ -209,7 +207,7 @@ impl Progress {
             }
             Event::Dropped { scenario, group } => {
                 if let Some(state) = self.running(scenario) {
-                    state.dropped(group, now);
+                    state.dropped(group);
                 }
             }
             Event::ScenarioFinished { scenario, passed } => self.scenario_finished(scenario, *passed, now),
@@ -366,7 +364,6 @@ impl ScenarioState {
             finished: 0,
             failed: 0,
             dropped: 0,
-            dropped_by: HashMap::new(),
             last_step: None,
             live: None,
             shown_figures: String::new(),
@@ -448,20 +445,14 @@ impl ScenarioState {
     }
 
     /// An arrival that started nothing: it will not finish, so the bar counts it now.
-    fn dropped(&mut self, group: &str, now: Instant) {
+    fn dropped(&mut self, group: &str) {
         let Some(&slot) = self.by_group.get(group) else {
             return;
         };
         self.changed = true;
         self.dropped += 1;
-        *self.dropped_by.entry(group.into()).or_default() += 1;
         if let Some(bars) = &mut self.bars {
-            let bar = &mut bars.groups[slot];
-            bar.dropped += 1;
-            bar.bar.inc(1);
-            if bar.arrivals.is_some() {
-                bar.show(now);
-            }
+            bars.groups[slot].bar.inc(1);
             bars.totals.inc(1);
         }
     }
@@ -499,8 +490,7 @@ impl ScenarioState {
         };
         let mut text = live_text(live);
         for arrivals in &live.arrivals {
-            let dropped = self.dropped_by.get(&arrivals.group).copied().unwrap_or(0);
-            let rates = arrivals_text(arrivals, dropped).replace(" · ", ", ");
+            let rates = arrivals_text(arrivals).replace(" · ", ", ");
             let _ = write!(text, " · {}: {rates}", arrivals.group);
         }
         text
@@ -575,7 +565,6 @@ impl ScenarioBars {
                     failed: 0,
                     step: None,
                     arrivals: None,
-                    dropped: 0,
                 }
             })
             .collect();
@@ -613,7 +602,7 @@ impl GroupBar {
             parts.push(format!("{} failed", self.failed));
         }
         if let Some(arrivals) = &self.arrivals {
-            parts.push(arrivals_text(arrivals, self.dropped));
+            parts.push(arrivals_text(arrivals));
         }
         if let Some((step, placed)) = &self.step {
             let (at, pass) = placed.parts(now);
@@ -641,7 +630,8 @@ fn totals_message(failed: u64, phase_step: Option<&(Arc<str>, Arc<str>)>, live: 
     message
 }
 
-/// `12.3k req/s · 0 errors · p99 4.1ms · 250 active`; no p99 without a request in the window.
+/// `12.3k req/s · 0 errors · p99 4.1ms · 250 active · 248 sessions`; no p99 without a request
+/// in the window, no sessions in a scenario that never opened one.
 fn live_text(live: &Live) -> String {
     let errors = if live.errors == 1 { "error" } else { "errors" };
     let mut text = format!("{} req/s · {} {errors}", per_second(live.rate), live.errors);
@@ -649,15 +639,19 @@ fn live_text(live: &Live) -> String {
         let _ = write!(text, " · p99 {}", millis_text(p99));
     }
     let _ = write!(text, " · {} active", live.active);
+    if let Some(sessions) = live.sessions {
+        let _ = write!(text, " · {sessions} sessions");
+    }
     text
 }
 
 /// `target 50/s · achieved 49.8/s · 3 dropped`.
-fn arrivals_text(arrivals: &ArrivalsLive, dropped: u64) -> String {
+fn arrivals_text(arrivals: &ArrivalsLive) -> String {
     format!(
-        "target {}/s · achieved {}/s · {dropped} dropped",
+        "target {}/s · achieved {}/s · {} dropped",
         per_second(arrivals.target),
-        per_second(arrivals.achieved)
+        per_second(arrivals.achieved),
+        arrivals.dropped
     )
 }
 
@@ -1025,15 +1019,17 @@ mod tests {
             errors,
             p99_ms,
             active,
+            sessions: None,
             arrivals: Vec::new(),
         }
     }
 
-    fn visitors(target: f64, achieved: f64) -> ArrivalsLive {
+    fn visitors(target: f64, achieved: f64, dropped: u64) -> ArrivalsLive {
         ArrivalsLive {
             group: "visitors".into(),
             target,
             achieved,
+            dropped,
         }
     }
 
@@ -1046,12 +1042,13 @@ mod tests {
             progress.handle_at(&live("load", figures(41.2, 0, Some(4.1), 5)), t0 + secs(n));
         }
         let mut arriving = figures(12_345.0, 1, Some(230.4), 250);
-        arriving.arrivals.push(visitors(50.0, 49.84));
+        arriving.sessions = Some(248);
+        arriving.arrivals.push(visitors(50.0, 49.84, 1));
         progress.handle_at(&live("load", arriving.clone()), t0 + secs(5));
         assert_eq!(
             out.take_lines()[1..],
             [
-                "load: 0/255 clients finished, 0 failed, 1 dropped · 12.3k req/s · 1 error · p99 230ms · 250 active · visitors: target 50/s, achieved 49.8/s, 1 dropped"
+                "load: 0/255 clients finished, 0 failed, 1 dropped · 12.3k req/s · 1 error · p99 230ms · 250 active · 248 sessions · visitors: target 50/s, achieved 49.8/s, 1 dropped"
             ]
         );
         // The same figures are no news: the next line waits for a change, or for a minute.
@@ -1103,7 +1100,7 @@ mod tests {
         assert_eq!(message(&progress), "step 2/3 · pass 4 · 32s left · call echo");
 
         let mut arriving = figures(812.0, 0, Some(0.04), 7);
-        arriving.arrivals.push(visitors(12.5, 0.0));
+        arriving.arrivals.push(visitors(12.5, 0.0, 1));
         progress.handle_at(&dropped("soak", "visitors"), t0);
         progress.handle_at(&live("soak", arriving), t0);
         let bars = bars(&progress);
