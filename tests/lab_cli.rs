@@ -346,3 +346,24 @@ async fn arrivals_past_max_active_are_dropped_and_said_to_be() {
         console(&output)
     );
 }
+
+#[tokio::test]
+async fn a_plain_progress_shows_the_live_figures_of_a_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = example("load-arrivals.yaml");
+    // Stderr is a pipe: plain status lines, the first 5 s after the start line.
+    let sets = ["--set", "rate=50", "--set", "duration=6s"];
+    let args = [&["run", file.to_str().unwrap(), "--lab", "--out", "out"][..], &sets[..]].concat();
+    let output = runner(&args, dir.path()).await;
+    assert_eq!(output.status.code(), Some(0), "{}", console(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let status = (stderr.lines())
+        .find(|line| line.starts_with("load-arrivals: ") && line.contains(" req/s · "))
+        .unwrap_or_else(|| panic!("no status line with live figures:\n{stderr}"));
+    assert!(status.contains(" active · "), "{status}");
+    assert!(
+        status.contains(" sessions · visitors: target 50/s, achieved "),
+        "{status}"
+    );
+    assert!(status.contains(" · p99 "), "{status}");
+}

@@ -98,11 +98,11 @@ impl<'a> Compiler<'a> {
 
     fn plan(&mut self) -> Plan {
         let spec = self.spec;
-        self.collect_names();
         if let Some(name) = &spec.name {
             self.check_not_blank(name, "the scenario's `name`");
         }
         let vars = self.vars();
+        self.collect_names();
         let name = spec
             .name
             .as_ref()

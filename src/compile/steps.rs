@@ -6,7 +6,6 @@ use std::time::Duration;
 use super::Compiler;
 use super::durations::Zero;
 use super::groups::Owner;
-use super::names::step_name;
 use super::scope::{RESERVED, SESSION_NAMES, Scope};
 use super::templates::is_template;
 use crate::plan::step::{
@@ -83,7 +82,7 @@ impl Compiler<'_> {
         }
         scope.add("last");
         Some(StepPlan {
-            name: step_name(step),
+            name: self.step_name(step),
             at: step.at,
             action: action?,
             expect,

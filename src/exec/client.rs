@@ -55,6 +55,10 @@ pub async fn run(
         () = shared.cancel.cancelled() => true,
     };
     let started_at = chrono::Utc::now();
+    // `before:` and `after:` are no client instances: they run alone, and the live view counts
+    // the clients.
+    let phase = !shared.plan.groups.iter().any(|g| *g.name == *instance.group);
+    let _running = (!cancelled && !phase).then(|| shared.metrics.instance_started(instance.group.clone()));
     let mut ctx = Ctx::new(&shared, actor.clone(), instance.index, clients);
     if !instance.shows_first {
         ctx.skip_first_exchanges();

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use tokio::time::Instant;
 
 use super::error::{RenderError, StepError};
-use super::event::{Actor, Event, Exchange};
+use super::event::{Actor, Event, Exchange, Pass, Position};
 use super::result::Status;
 use super::scope::{ClientInfo, Json, Scope};
 use super::session::{Opened, Sessions};
@@ -28,6 +28,15 @@ pub struct RenderedHttp {
     pub headers: Vec<(String, String)>,
 }
 
+/// A loop's pass: its number (1-based), the passes its bounds allow when they say, and when a
+/// `for:` loop's time runs out.
+#[derive(Debug, Clone, Copy)]
+pub struct LoopPass {
+    pub n: u64,
+    pub of: Option<u64>,
+    pub until: Option<Instant>,
+}
+
 pub struct Ctx<'a> {
     pub shared: &'a Shared,
     pub actor: Actor,
@@ -37,8 +46,10 @@ pub struct Ctx<'a> {
     saved: Map<String, Value>,
     /// Successes per step name, 0 for each of its own steps until it succeeds.
     counts: BTreeMap<String, u64>,
-    /// The innermost loop's pass, 1-based.
-    iteration: Option<u64>,
+    /// The innermost loop's pass.
+    pass: Option<LoopPass>,
+    /// The step of its own list that runs (1-based), and how many there are.
+    step: (usize, usize),
     /// Its own connection pool, made by the first `http` step (many clients never need one).
     pub http: Option<reqwest::Client>,
     /// Its HTTP connections' base URL and headers, rendered on first use.
@@ -87,7 +98,8 @@ impl<'a> Ctx<'a> {
             started,
             saved: shared.before_saved().clone(),
             counts: BTreeMap::new(),
-            iteration: None,
+            pass: None,
+            step: (0, 0),
             http: None,
             http_connections: BTreeMap::new(),
             mcp: Sessions::default(),
@@ -129,16 +141,35 @@ impl<'a> Ctx<'a> {
     }
 
     /// The innermost loop's pass, `iteration` in templates (none outside a loop).
-    pub fn set_iteration(&mut self, iteration: Option<u64>) {
-        self.iteration = iteration;
-        match iteration {
-            Some(n) => self.scope.set("iteration", Jinja::from(n)),
+    pub fn set_pass(&mut self, pass: Option<LoopPass>) {
+        self.pass = pass;
+        match pass {
+            Some(pass) => self.scope.set("iteration", Jinja::from(pass.n)),
             None => self.scope.remove("iteration"),
         }
     }
 
-    pub fn iteration(&self) -> Option<u64> {
-        self.iteration
+    pub fn pass(&self) -> Option<LoopPass> {
+        self.pass
+    }
+
+    /// The client's own step `index` (0-based) of `of` runs.
+    pub fn set_step(&mut self, index: usize, of: usize) {
+        self.step = (index + 1, of);
+    }
+
+    /// Where the client is now, for the progress display.
+    pub fn position(&self) -> Position {
+        let now = Instant::now();
+        Position {
+            step: self.step.0,
+            of: self.step.1,
+            pass: self.pass.map(|pass| Pass {
+                n: pass.n,
+                of: pass.of,
+                left: pass.until.map(|until| until.saturating_duration_since(now)),
+            }),
+        }
     }
 
     /// The step named `step` succeeded once more.

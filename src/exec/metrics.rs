@@ -8,7 +8,7 @@
 //! hold and the scenario would merge at the end.
 
 use std::collections::BTreeMap;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
@@ -18,6 +18,7 @@ use tokio::time::Instant;
 use super::latency::{Samples, latency, micros, millis, new_histogram, record};
 use super::result::{Latency, Spread, Status};
 use super::session_metrics::{SessionEnd, SessionMetrics, SessionTally};
+use super::window::{Recent, Window};
 
 /// What a request's answer said, besides how long it took.
 #[derive(Debug, Clone, Copy, Default)]
@@ -42,6 +43,8 @@ struct Table {
     total: Tally,
     groups: BTreeMap<String, GroupTally>,
     sessions: SessionTally,
+    /// The live view's last seconds.
+    window: Window,
 }
 
 /// What is counted of one client group.
@@ -173,19 +176,27 @@ impl Metrics {
         let micros = micros(elapsed);
         let mut table = self.lock();
         let second = self.started.elapsed().as_secs();
-        let Table { steps, total, .. } = &mut *table;
+        let Table {
+            steps, total, window, ..
+        } = &mut *table;
         for tally in [total, tally_mut(steps, step)] {
             tally.answered(second, micros, answer);
         }
+        window.answered(second, micros);
     }
 
     /// A leaf step ended: passed, or failed for the reason `failure` names.
     pub fn ended(&self, step: &str, failure: Option<&'static str>) {
         let mut table = self.lock();
         let second = self.started.elapsed().as_secs();
-        let Table { steps, total, .. } = &mut *table;
+        let Table {
+            steps, total, window, ..
+        } = &mut *table;
         for tally in [total, tally_mut(steps, step)] {
             tally.ended(second, failure);
+        }
+        if failure.is_some() {
+            window.failed(second);
         }
     }
 
@@ -296,6 +307,43 @@ impl Metrics {
     fn lock(&self) -> MutexGuard<'_, Table> {
         // A client that panicked while holding the lock left whole numbers behind; keep counting.
         self.table.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The live view's part: running instances, and the figures of the last seconds.
+impl Metrics {
+    /// An instance of client group `group` started; it counts as running until the guard drops.
+    pub fn instance_started(&self, group: Arc<str>) -> Running<'_> {
+        let second = self.second();
+        self.lock().window.started(&group, second);
+        Running { metrics: self, group }
+    }
+
+    /// The figures over the last complete seconds, with the sessions held and the arrivals
+    /// dropped so far.
+    pub fn recent(&self) -> Recent {
+        let second = self.second();
+        let table = self.lock();
+        let sessions = table.sessions.report();
+        Recent {
+            sessions: (sessions.opened > 0).then_some(sessions.active),
+            dropped: (table.groups.iter())
+                .filter_map(|(group, tally)| Some((group.clone(), tally.arrivals.as_ref()?.dropped)))
+                .collect(),
+            ..table.window.recent(second)
+        }
+    }
+}
+
+/// A running instance, for the live view's count: whichever way its task ends, it ends.
+pub struct Running<'m> {
+    metrics: &'m Metrics,
+    group: Arc<str>,
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.metrics.lock().window.ended(&self.group);
     }
 }
 

@@ -13,6 +13,7 @@ mod error;
 pub mod event;
 mod kind;
 mod latency;
+mod live;
 mod metrics;
 mod record;
 mod result;
@@ -27,6 +28,7 @@ mod step;
 mod thresholds;
 mod timer;
 mod transcript;
+mod window;
 
 pub use event::{Actor, Event, Exchange};
 pub use metrics::{ArrivalMetrics, GroupMetrics, MetricsReport, Point, StepMetrics};

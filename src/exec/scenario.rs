@@ -12,6 +12,7 @@ use super::abort;
 use super::arrivals;
 use super::client::{self, Finished, Instance};
 use super::event::Event;
+use super::live;
 use super::result::{ClientResult, ScenarioResult, Status};
 use super::run::Run;
 use super::shared::Shared;
@@ -44,7 +45,7 @@ pub async fn run_scenario(plan: Arc<Plan>, run: &Run, events: Sender<Event>) -> 
     let mut breach = None;
     if before.result.status.passed() || plan.before.is_empty() {
         shared.set_before_saved(before.result.vars.clone());
-        let (ran, stopped) = abort::watched(&shared, run_groups(&shared)).await;
+        let (ran, stopped) = abort::watched(&shared, live::sampled(&shared, run_groups(&shared))).await;
         breach = stopped;
         for finished in ran.clients {
             tally(finished.assertions_run);

@@ -14,18 +14,28 @@ use crate::plan::{Action, StepPlan};
 
 impl Nested for Ctx<'_> {
     fn steps<'s>(&'s mut self, steps: &'s [StepPlan]) -> BoxFuture<'s, Ran> {
-        Box::pin(run_steps(self, steps))
+        Box::pin(run_list(self, steps, false))
     }
 }
 
-/// Runs steps in order; a failed step stops the list unless it continues on failure.
+/// Runs a client's own steps in order; a failed step stops the list unless it continues on
+/// failure.
 pub async fn run_steps(ctx: &mut Ctx<'_>, steps: &[StepPlan]) -> Ran {
+    run_list(ctx, steps, true).await
+}
+
+/// Runs steps in order; `own` when they are the client's list, whose position the progress
+/// shows (a nested step shows the position of the step it is in).
+async fn run_list(ctx: &mut Ctx<'_>, steps: &[StepPlan], own: bool) -> Ran {
     let mut ran = Ran {
         results: Vec::with_capacity(steps.len()),
         status: Status::Passed,
         halted: false,
     };
-    for step in steps {
+    for (index, step) in steps.iter().enumerate() {
+        if own {
+            ctx.set_step(index, steps.len());
+        }
         let (result, contained) = run_step(ctx, step).await;
         let status = result.status;
         ran.results.push(result);
@@ -55,6 +65,7 @@ async fn run_step(ctx: &mut Ctx<'_>, step: &StepPlan) -> (StepResult, bool) {
         .emit(Event::StepStarted {
             actor: ctx.actor.clone(),
             step: step.name.as_str().into(),
+            at: ctx.position(),
         })
         .await;
     let started = Instant::now();

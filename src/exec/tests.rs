@@ -11,7 +11,7 @@ use crate::compile::{CompileOptions, compile};
 use crate::load::{Loaded, parse_scenario};
 use crate::source::Source;
 
-fn plan(text: &str) -> Arc<crate::plan::Plan> {
+pub(super) fn plan(text: &str) -> Arc<crate::plan::Plan> {
     let source = Arc::new(Source::new("t.yaml", text));
     let spec = parse_scenario(&source).unwrap();
     let plan = compile(&Loaded { source, spec }, &CompileOptions::default()).unwrap_or_else(|d| {
@@ -543,4 +543,42 @@ async fn an_aborting_threshold_stops_the_clients_and_fails_the_scenario() {
     assert_eq!(judged, [(Some(2.0), false), (Some(0.0), true)]);
     let lateness = result.metrics.steps["beat"].lateness.as_ref().unwrap();
     assert_eq!(lateness.count, 6, "three passes of each client");
+}
+
+#[tokio::test(start_paused = true)]
+async fn live_figures_come_every_second_and_steps_say_where_their_client_is() {
+    // Passes at 0.01, 1.01 and 2.01 s; the second fails in both clients.
+    let text = "clients:\n  a:\n    count: 2\n    steps:\n      - wait: 10ms\n      - repeat: { every: 1s, for: 3s }\n        steps:\n          - check: \"{{ iteration != 2 }}\"\n            continue_on_failure: true\n";
+    let (events, mut rx) = mpsc::channel(1000);
+    let run = Run::new(CancellationToken::new());
+    run_scenario(plan(text), &run, events).await;
+    let (mut live, mut positions) = (Vec::new(), Vec::new());
+    while let Ok(event) = rx.try_recv() {
+        match event {
+            Event::Live { figures, .. } => live.push((figures.active, figures.errors, figures.rate)),
+            Event::StepStarted { actor, at, .. } if actor.client_id == 1 => {
+                positions.push((
+                    at.step,
+                    at.of,
+                    at.pass.map(|p| (p.n, p.of, p.left.map(|l| l.as_secs()))),
+                ));
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(
+        live,
+        [(2, 0, 0.0), (2, 2, 0.0)],
+        "at 1 s and 2 s, and none after the clients"
+    );
+    assert_eq!(
+        positions,
+        [
+            (1, 2, None),
+            (2, 2, None),
+            (2, 2, Some((1, Some(3), Some(3)))),
+            (2, 2, Some((2, Some(3), Some(2)))),
+            (2, 2, Some((3, Some(3), Some(1)))),
+        ]
+    );
 }

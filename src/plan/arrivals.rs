@@ -34,6 +34,11 @@ impl Stage {
         self.from * t + (self.to - self.from) * t * t / (2.0 * span)
     }
 
+    /// The rate `t` seconds into the stage.
+    fn rate_at(&self, t: f64) -> f64 {
+        self.from + (self.to - self.from) * t / self.over.as_secs_f64()
+    }
+
     /// Arrivals due over the whole stage.
     fn total(&self) -> f64 {
         self.due_by(self.over.as_secs_f64())
@@ -68,6 +73,18 @@ impl ArrivalsPlan {
     pub fn scheduled(&self) -> u64 {
         let total: f64 = self.stages.iter().map(Stage::total).sum();
         (total - EPSILON).ceil().max(0.0) as u64
+    }
+
+    /// The rate the schedule asks for at `t` from its start; 0 once it has ended.
+    pub fn rate_at(&self, t: Duration) -> f64 {
+        let mut start = Duration::ZERO;
+        for stage in &self.stages {
+            if t < start + stage.over {
+                return stage.rate_at((t - start).as_secs_f64());
+            }
+            start += stage.over;
+        }
+        0.0
     }
 
     /// The schedule in a line: `50/s for 2m`, `0/s → 50/s over 30s, 50/s for 2m`.
@@ -192,6 +209,16 @@ mod tests {
         let plan = plan(vec![stage(0.0, 0.0, 5), stage(1.0, 1.0, 2)]);
         assert_eq!(millis(&plan), [5000, 6000]);
         assert_eq!(plan_of(0.0, 5).scheduled(), 0);
+    }
+
+    #[test]
+    fn the_rate_now_follows_the_stages_and_ends_at_zero() {
+        let plan = plan(vec![stage(0.0, 10.0, 2), stage(10.0, 10.0, 1)]);
+        let at = |ms| plan.rate_at(Duration::from_millis(ms));
+        assert_eq!(
+            (at(0), at(500), at(2000), at(2999), at(3000)),
+            (0.0, 2.5, 10.0, 10.0, 0.0)
+        );
     }
 
     #[test]

@@ -77,6 +77,11 @@ impl TemplateEngine {
         serde_json::to_value(&value).map_err(|e| minijinja::Error::new(ErrorKind::BadSerialization, e.to_string()))
     }
 
+    /// Renders a template once, without keeping it.
+    pub fn render_str(&self, source: &str, ctx: Value) -> Result<String, minijinja::Error> {
+        self.env.render_str(source, ctx)
+    }
+
     /// True when the engine knows a filter of this name.
     pub fn has_filter(&self, name: &str) -> bool {
         self.probe(&format!("{{{{ 1 | {name} }}}}"), ErrorKind::UnknownFilter)

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::{TimeZone, Utc};
 use serde_json::{Map, json};
 
-use crate::exec::event::{Actor, Event};
+use crate::exec::event::{Actor, Event, Live, Position};
 use crate::exec::{ClientResult, ScenarioResult, Status, StepResult};
 use crate::source::Pos;
 
@@ -98,9 +98,29 @@ pub(crate) fn started(scenario: &str, groups: &[(&str, u64)]) -> Event {
 }
 
 pub(crate) fn step_started(scenario: &str, group: &str, client_id: u64, step: &str) -> Event {
+    step_at(scenario, group, client_id, step, Position::default())
+}
+
+/// A step of a client of `group` started at `at` in its steps.
+pub(crate) fn step_at(scenario: &str, group: &str, client_id: u64, step: &str, at: Position) -> Event {
     Event::StepStarted {
         actor: actor(scenario, group, client_id),
         step: step.into(),
+        at,
+    }
+}
+
+pub(crate) fn live(scenario: &str, figures: Live) -> Event {
+    Event::Live {
+        scenario: scenario.into(),
+        figures,
+    }
+}
+
+pub(crate) fn dropped(scenario: &str, group: &str) -> Event {
+    Event::Dropped {
+        scenario: scenario.into(),
+        group: group.into(),
     }
 }
 

@@ -1,9 +1,10 @@
 //! Live progress on stderr while scenarios run.
 //!
-//! On a terminal: one indicatif bar per client group (instances finished / total, the step most
-//! recently started in the group as its message) and a totals line per scenario. Elsewhere (CI
-//! logs, pipes): plain lines — one when a scenario starts, one when it ends, and status lines in
-//! between at most every 5 seconds. Nothing draws on a timer thread: bars redraw on events, and
+//! On a terminal: one indicatif bar per client group (instances finished / total, and as its
+//! message where the group's most recent client is in its steps) and a totals line per scenario
+//! with its live figures (request rate, errors and p99 over the last 5 s, running instances).
+//! Elsewhere (CI logs, pipes): plain lines — one when a scenario starts, one when it ends, and
+//! status lines with the same figures in between at most every 5 seconds. Nothing draws on a timer thread: bars redraw on events, and
 //! [`Progress::tick`] (which [`crate::report::drive`] calls every second) refreshes elapsed times
 //! and lets a status line out during long quiet stretches.
 
@@ -15,7 +16,8 @@ use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
 
-use crate::exec::event::Event;
+use crate::duration_text::format_duration;
+use crate::exec::event::{ArrivalsLive, Event, Live, Position};
 use crate::report::console::shown;
 use crate::report::summary::format_elapsed;
 
@@ -95,10 +97,14 @@ struct ScenarioState {
     total: u64,
     finished: u64,
     failed: u64,
-    /// Arrivals that started no instance.
+    /// Arrivals that started no instance, counted from the events: a display far behind may miss
+    /// a few, as it misses steps' starts. The live figures count them all.
     dropped: u64,
-    /// The step most recently started anywhere in the scenario.
-    last_step: Option<Arc<str>>,
+    /// The step most recently started anywhere in the scenario, and where its client was.
+    last_step: Option<(Arc<str>, Placed)>,
+    /// The latest live figures, and their text in the last status line.
+    live: Option<Live>,
+    shown_figures: String,
     /// The step most recently started in `before:`/`after:` (which have no bar).
     phase_step: Option<(Arc<str>, Arc<str>)>,
     /// Something happened since the last status line.
@@ -114,7 +120,18 @@ struct ScenarioBars {
 struct GroupBar {
     bar: ProgressBar,
     failed: u64,
-    step: Option<Arc<str>>,
+    /// The step its most recent client started, and where that client was.
+    step: Option<(Arc<str>, Placed)>,
+    /// An arrival group's live figures.
+    arrivals: Option<ArrivalsLive>,
+}
+
+/// Where a client was when it started a step, and when the display heard of it: a `for:` loop's
+/// time left counts down from there.
+#[derive(Clone, Copy)]
+struct Placed {
+    at: Position,
+    seen: Instant,
 }
 
 impl Progress {
@@ -172,19 +189,25 @@ impl Progress {
         }
         match event {
             Event::ScenarioStarted { scenario, groups } => self.scenario_started(scenario, groups, now),
-            Event::StepStarted { actor, step } => {
-                if let Some(index) = self.scenario_index(&actor.scenario) {
-                    self.scenarios[index].step_started(&actor.group, step);
+            Event::StepStarted { actor, step, at } => {
+                let placed = Placed { at: *at, seen: now };
+                if let Some(state) = self.running(&actor.scenario) {
+                    state.step_started(&actor.group, step, placed);
+                }
+            }
+            Event::Live { scenario, figures } => {
+                if let Some(state) = self.running(scenario) {
+                    state.live(figures, now);
                 }
             }
             Event::ClientFinished { actor, passed } => {
-                if let Some(index) = self.scenario_index(&actor.scenario) {
-                    self.scenarios[index].client_finished(&actor.group, *passed);
+                if let Some(state) = self.running(&actor.scenario) {
+                    state.client_finished(&actor.group, *passed, now);
                 }
             }
             Event::Dropped { scenario, group } => {
-                if let Some(index) = self.scenario_index(scenario) {
-                    self.scenarios[index].dropped(group);
+                if let Some(state) = self.running(scenario) {
+                    state.dropped(group);
                 }
             }
             Event::ScenarioFinished { scenario, passed } => self.scenario_finished(scenario, *passed, now),
@@ -206,7 +229,7 @@ impl Progress {
             Output::Bars(_) => {
                 for scenario in &self.scenarios {
                     if let Some(bars) = &scenario.bars {
-                        bars.totals.tick();
+                        bars.tick(now);
                     }
                 }
             }
@@ -233,6 +256,11 @@ impl Progress {
         if let Output::Plain(out) = &mut self.output {
             let _ = out.flush();
         }
+    }
+
+    fn running(&mut self, name: &str) -> Option<&mut ScenarioState> {
+        let index = self.scenario_index(name)?;
+        Some(&mut self.scenarios[index])
     }
 
     fn scenario_index(&self, name: &str) -> Option<usize> {
@@ -293,12 +321,13 @@ impl Progress {
         if !status_line_due(self.last_line, now, changed) {
             return;
         }
-        let lines: Vec<String> = self.scenarios.iter().map(ScenarioState::status_line).collect();
+        let lines: Vec<String> = self.scenarios.iter().map(|s| s.status_line(now)).collect();
         for line in lines {
             self.line(&line);
         }
         for scenario in &mut self.scenarios {
             scenario.changed = false;
+            scenario.shown_figures = scenario.figures();
         }
         self.last_line = Some(now);
     }
@@ -336,35 +365,63 @@ impl ScenarioState {
             failed: 0,
             dropped: 0,
             last_step: None,
+            live: None,
+            shown_figures: String::new(),
             phase_step: None,
             changed: false,
             bars: None,
         }
     }
 
-    fn step_started(&mut self, group: &Arc<str>, step: &Arc<str>) {
-        self.last_step = Some(step.clone());
+    fn step_started(&mut self, group: &Arc<str>, step: &Arc<str>, placed: Placed) {
+        self.last_step = Some((step.clone(), placed));
         self.changed = true;
         let Some(&slot) = self.by_group.get(group) else {
             // `before:` / `after:`: shown on the totals line.
             self.phase_step = Some((group.clone(), step.clone()));
-            if let Some(bars) = &self.bars {
-                bars.totals
-                    .set_message(shown(&totals_message(self.failed, self.phase_step.as_ref())));
-            }
+            self.show_totals();
             return;
         };
         if let Some(bars) = &mut self.bars {
             let bar = &mut bars.groups[slot];
-            if bar.step.as_deref() != Some(&**step) {
-                bar.step = Some(step.clone());
-                bar.bar
-                    .set_message(shown(&group_message(bar.failed, bar.step.as_deref())));
+            // Redrawn only when it reads differently: many clients start the same steps.
+            let same = bar
+                .step
+                .as_ref()
+                .is_some_and(|(s, p)| s == step && p.same_place(&placed));
+            bar.step = Some((step.clone(), placed));
+            if !same {
+                bar.show(placed.seen);
             }
         }
     }
 
-    fn client_finished(&mut self, group: &str, passed: bool) {
+    fn live(&mut self, figures: &Live, now: Instant) {
+        self.live = Some(figures.clone());
+        if self.figures() != self.shown_figures {
+            self.changed = true;
+        }
+        self.show_totals();
+        let Some(bars) = &mut self.bars else {
+            return;
+        };
+        for arrivals in &figures.arrivals {
+            if let Some(&slot) = self.by_group.get(&arrivals.group) {
+                let bar = &mut bars.groups[slot];
+                bar.arrivals = Some(arrivals.clone());
+                bar.show(now);
+            }
+        }
+    }
+
+    fn show_totals(&self) {
+        if let Some(bars) = &self.bars {
+            let message = totals_message(self.failed, self.phase_step.as_ref(), self.live.as_ref());
+            bars.totals.set_message(shown(&message));
+        }
+    }
+
+    fn client_finished(&mut self, group: &str, passed: bool, now: Instant) {
         let Some(&slot) = self.by_group.get(group) else {
             return;
         };
@@ -377,15 +434,13 @@ impl ScenarioState {
             let bar = &mut bars.groups[slot];
             if !passed {
                 bar.failed += 1;
-                bar.bar
-                    .set_message(shown(&group_message(bar.failed, bar.step.as_deref())));
+                bar.show(now);
             }
             bar.bar.inc(1);
-            if !passed {
-                bars.totals
-                    .set_message(shown(&totals_message(self.failed, self.phase_step.as_ref())));
-            }
             bars.totals.inc(1);
+        }
+        if !passed {
+            self.show_totals();
         }
     }
 
@@ -402,9 +457,10 @@ impl ScenarioState {
         }
     }
 
-    /// `heartbeat: 3/5 clients finished, 1 failed, step "call heartbeat"`; arrivals dropped,
-    /// when some were, after the failed.
-    fn status_line(&self) -> String {
+    /// `heartbeat: 0/1 clients finished, 0 failed, step 2/3 "call heartbeat" · pass 2/3 ·
+    /// 0.2 req/s · 0 errors · p99 3.1ms · 1 active`; arrivals dropped, when some were, after
+    /// the failed, and each arrival group's rates at the end.
+    fn status_line(&self, now: Instant) -> String {
         let mut line = format!(
             "{}: {}/{} clients finished, {} failed",
             self.name, self.finished, self.total, self.failed
@@ -412,10 +468,66 @@ impl ScenarioState {
         if self.dropped > 0 {
             let _ = write!(line, ", {} dropped", self.dropped);
         }
-        if let Some(step) = &self.last_step {
-            let _ = write!(line, ", step \"{step}\"");
+        if let Some((step, placed)) = &self.last_step {
+            let (at, pass) = placed.parts(now);
+            let _ = write!(line, ", {} \"{step}\"", at.as_deref().unwrap_or("step"));
+            if let Some(pass) = pass {
+                let _ = write!(line, " · {pass}");
+            }
+        }
+        let figures = self.figures();
+        if !figures.is_empty() {
+            let _ = write!(line, " · {figures}");
         }
         line
+    }
+
+    /// The live figures as a status line shows them: `41.2 req/s · 0 errors · p99 4.1ms · 5
+    /// active · visitors: target 50/s, achieved 49.8/s, 3 dropped`; nothing before the first.
+    fn figures(&self) -> String {
+        let Some(live) = &self.live else {
+            return String::new();
+        };
+        let mut text = live_text(live);
+        for arrivals in &live.arrivals {
+            let rates = arrivals_text(arrivals).replace(" · ", ", ");
+            let _ = write!(text, " · {}: {rates}", arrivals.group);
+        }
+        text
+    }
+}
+
+impl Placed {
+    /// Where the client was, `step 3/5`, and its loop's pass, `pass 12/60` or `pass 12 · 42s
+    /// left` (counted down to `now`); none of either for a step without a position.
+    fn parts(&self, now: Instant) -> (Option<String>, Option<String>) {
+        let at = (self.at.of > 0).then(|| format!("step {}/{}", self.at.step, self.at.of));
+        let pass = self.at.pass.map(|pass| {
+            let mut text = match pass.of {
+                Some(of) => format!("pass {}/{of}", pass.n),
+                None => format!("pass {}", pass.n),
+            };
+            if let Some(left) = pass.left {
+                let left = left.saturating_sub(now.saturating_duration_since(self.seen));
+                let _ = write!(
+                    text,
+                    " · {} left",
+                    format_duration(Duration::from_secs(left.as_secs_f64().ceil() as u64))
+                );
+            }
+            text
+        });
+        (at, pass)
+    }
+
+    /// True when the two read the same, but for the time left.
+    fn same_place(&self, other: &Placed) -> bool {
+        let pass = |p: &Placed| p.at.pass.map(|pass| (pass.n, pass.of));
+        (self.at.step, self.at.of, pass(self)) == (other.at.step, other.at.of, pass(other))
+    }
+
+    fn counts_down(&self) -> bool {
+        self.at.pass.is_some_and(|pass| pass.left.is_some())
     }
 }
 
@@ -452,10 +564,21 @@ impl ScenarioBars {
                     bar,
                     failed: 0,
                     step: None,
+                    arrivals: None,
                 }
             })
             .collect();
         Self { totals, groups }
+    }
+
+    /// Refreshes the elapsed time, and the time left of the loops the bars show.
+    fn tick(&self, now: Instant) {
+        self.totals.tick();
+        for group in &self.groups {
+            if group.step.as_ref().is_some_and(|(_, placed)| placed.counts_down()) {
+                group.show(now);
+            }
+        }
     }
 
     fn clear(&self) {
@@ -466,18 +589,34 @@ impl ScenarioBars {
     }
 }
 
-/// A group bar's message: `1 failed · call heartbeat`.
-fn group_message(failed: u64, step: Option<&str>) -> String {
-    match (failed, step) {
-        (0, None) => String::new(),
-        (0, Some(step)) => step.to_string(),
-        (n, None) => format!("{n} failed"),
-        (n, Some(step)) => format!("{n} failed · {step}"),
+impl GroupBar {
+    fn show(&self, now: Instant) {
+        self.bar.set_message(shown(&self.message(now)));
+    }
+
+    /// `1 failed · target 50/s · achieved 49.8/s · 3 dropped · step 2/3 · pass 4/10 · call
+    /// heartbeat`, each part when there is something to say.
+    fn message(&self, now: Instant) -> String {
+        let mut parts = Vec::new();
+        if self.failed > 0 {
+            parts.push(format!("{} failed", self.failed));
+        }
+        if let Some(arrivals) = &self.arrivals {
+            parts.push(arrivals_text(arrivals));
+        }
+        if let Some((step, placed)) = &self.step {
+            let (at, pass) = placed.parts(now);
+            parts.extend(at);
+            parts.extend(pass);
+            parts.push(step.to_string());
+        }
+        parts.join(" · ")
     }
 }
 
-/// The totals line's message: `, 1 failed, before: seed`.
-fn totals_message(failed: u64, phase_step: Option<&(Arc<str>, Arc<str>)>) -> String {
+/// The totals line's message: `, 1 failed, before: seed · 12.3k req/s · 0 errors · p99 4.1ms ·
+/// 250 active`.
+fn totals_message(failed: u64, phase_step: Option<&(Arc<str>, Arc<str>)>, live: Option<&Live>) -> String {
     let mut message = String::new();
     if failed > 0 {
         let _ = write!(message, ", {failed} failed");
@@ -485,7 +624,57 @@ fn totals_message(failed: u64, phase_step: Option<&(Arc<str>, Arc<str>)>) -> Str
     if let Some((phase, step)) = phase_step {
         let _ = write!(message, ", {phase}: {step}");
     }
+    if let Some(live) = live {
+        let _ = write!(message, " · {}", live_text(live));
+    }
     message
+}
+
+/// `12.3k req/s · 0 errors · p99 4.1ms · 250 active · 248 sessions`; no p99 without a request
+/// in the window, no sessions in a scenario that never opened one.
+fn live_text(live: &Live) -> String {
+    let errors = if live.errors == 1 { "error" } else { "errors" };
+    let mut text = format!("{} req/s · {} {errors}", per_second(live.rate), live.errors);
+    if let Some(p99) = live.p99_ms {
+        let _ = write!(text, " · p99 {}", millis_text(p99));
+    }
+    let _ = write!(text, " · {} active", live.active);
+    if let Some(sessions) = live.sessions {
+        let _ = write!(text, " · {sessions} sessions");
+    }
+    text
+}
+
+/// `target 50/s · achieved 49.8/s · 3 dropped`.
+fn arrivals_text(arrivals: &ArrivalsLive) -> String {
+    format!(
+        "target {}/s · achieved {}/s · {} dropped",
+        per_second(arrivals.target),
+        per_second(arrivals.achieved),
+        arrivals.dropped
+    )
+}
+
+/// A rate to three figures or so: `0`, `0.4`, `49.8`, `812`, `12.3k`.
+fn per_second(rate: f64) -> String {
+    if rate >= 1000.0 {
+        return format!("{:.1}k", rate / 1000.0);
+    }
+    if rate >= 100.0 {
+        return format!("{rate:.0}");
+    }
+    let text = format!("{rate:.1}");
+    text.strip_suffix(".0").map_or(text.clone(), str::to_string)
+}
+
+/// A latency to two figures or so: `0.04ms`, `4.1ms`, `230ms`, `1.2s`.
+fn millis_text(ms: f64) -> String {
+    match ms {
+        ms if ms < 1.0 => format!("{ms:.2}ms"),
+        ms if ms < 10.0 => format!("{ms:.1}ms"),
+        ms if ms < 1000.0 => format!("{ms:.0}ms"),
+        ms => format!("{:.1}s", ms / 1000.0),
+    }
 }
 
 /// `heartbeat: started, 5 clients (keeper ×1, workers ×4)`.
@@ -581,7 +770,8 @@ mod tests {
     use std::sync::Mutex;
 
     use super::*;
-    use crate::report::fixtures::{client_finished, finished, started, step_started};
+    use crate::exec::event::Pass;
+    use crate::report::fixtures::{client_finished, dropped, finished, live, started, step_at, step_started};
 
     /// A `Write` whose text the test can read.
     #[derive(Clone, Default)]
@@ -814,6 +1004,128 @@ mod tests {
             start_line("one", &[(Arc::from("solo"), 1)]),
             "one: started, 1 client (solo ×1)"
         );
+    }
+
+    /// Plain lines into a buffer, and the time they start at.
+    fn plain() -> (Buffer, Progress, Instant) {
+        let out = Buffer::default();
+        let progress = Progress::plain(Box::new(out.clone()));
+        (out, progress, Instant::now())
+    }
+
+    fn figures(rate: f64, errors: u64, p99_ms: Option<f64>, active: u64) -> Live {
+        Live {
+            rate,
+            errors,
+            p99_ms,
+            active,
+            sessions: None,
+            arrivals: Vec::new(),
+        }
+    }
+
+    fn visitors(target: f64, achieved: f64, dropped: u64) -> ArrivalsLive {
+        ArrivalsLive {
+            group: "visitors".into(),
+            target,
+            achieved,
+            dropped,
+        }
+    }
+
+    #[test]
+    fn plain_status_lines_carry_the_live_figures() {
+        let (out, mut progress, t0) = plain();
+        progress.handle_at(&started("load", &[("workers", 5), ("visitors", 250)]), t0);
+        progress.handle_at(&dropped("load", "visitors"), t0 + secs(1));
+        for n in 1..=4 {
+            progress.handle_at(&live("load", figures(41.2, 0, Some(4.1), 5)), t0 + secs(n));
+        }
+        let mut arriving = figures(12_345.0, 1, Some(230.4), 250);
+        arriving.sessions = Some(248);
+        arriving.arrivals.push(visitors(50.0, 49.84, 1));
+        progress.handle_at(&live("load", arriving.clone()), t0 + secs(5));
+        assert_eq!(
+            out.take_lines()[1..],
+            [
+                "load: 0/255 clients finished, 0 failed, 1 dropped · 12.3k req/s · 1 error · p99 230ms · 250 active · 248 sessions · visitors: target 50/s, achieved 49.8/s, 1 dropped"
+            ]
+        );
+        // The same figures are no news: the next line waits for a change, or for a minute.
+        progress.handle_at(&live("load", arriving), t0 + secs(10));
+        assert!(out.take_lines().is_empty());
+        progress.handle_at(&live("load", figures(0.2, 0, None, 1)), t0 + secs(15));
+        assert_eq!(
+            out.take_lines(),
+            ["load: 0/255 clients finished, 0 failed, 1 dropped · 0.2 req/s · 0 errors · 1 active"]
+        );
+    }
+
+    /// Client 1 of `workers` starts `step` at `at`.
+    fn worker_at(step: &str, at: Position) -> Event {
+        step_at("soak", "workers", 1, step, at)
+    }
+
+    fn in_loop(step: usize, of: usize, n: u64, passes: Option<u64>, left: Option<u64>) -> Position {
+        Position {
+            step,
+            of,
+            pass: Some(Pass {
+                n,
+                of: passes,
+                left: left.map(Duration::from_secs),
+            }),
+        }
+    }
+
+    #[test]
+    fn a_group_bar_shows_where_its_client_is_in_its_steps_and_loops() {
+        let mut progress = hidden_bars();
+        let t0 = Instant::now();
+        progress.handle_at(&started("soak", &[("workers", 1), ("visitors", 10)]), t0);
+        let message = |progress: &Progress| bars(progress).groups[0].bar.message();
+        let first = Position {
+            step: 1,
+            of: 3,
+            pass: None,
+        };
+        progress.handle_at(&worker_at("initialize", first), t0);
+        assert_eq!(message(&progress), "step 1/3 · initialize");
+        progress.handle_at(&worker_at("call echo", in_loop(2, 3, 12, Some(60), None)), t0);
+        assert_eq!(message(&progress), "step 2/3 · pass 12/60 · call echo");
+        progress.handle_at(&worker_at("call echo", in_loop(2, 3, 4, None, Some(42))), t0);
+        assert_eq!(message(&progress), "step 2/3 · pass 4 · 42s left · call echo");
+        // The time left counts down between steps.
+        progress.tick_at(t0 + Duration::from_millis(10_500));
+        assert_eq!(message(&progress), "step 2/3 · pass 4 · 32s left · call echo");
+
+        let mut arriving = figures(812.0, 0, Some(0.04), 7);
+        arriving.arrivals.push(visitors(12.5, 0.0, 1));
+        progress.handle_at(&dropped("soak", "visitors"), t0);
+        progress.handle_at(&live("soak", arriving), t0);
+        let bars = bars(&progress);
+        assert_eq!(bars.groups[1].bar.message(), "target 12.5/s · achieved 0/s · 1 dropped");
+        assert_eq!(bars.totals.message(), " · 812 req/s · 0 errors · p99 0.04ms · 7 active");
+    }
+
+    #[test]
+    fn the_plain_status_line_says_where_the_last_step_is() {
+        let (out, mut progress, t0) = plain();
+        progress.handle_at(&started("soak", &[("workers", 1)]), t0);
+        progress.handle_at(&worker_at("call heartbeat", in_loop(2, 4, 2, Some(3), Some(250))), t0);
+        progress.tick_at(t0 + secs(5));
+        assert_eq!(
+            out.take_lines()[1..],
+            ["soak: 0/1 clients finished, 0 failed, step 2/4 \"call heartbeat\" · pass 2/3 · 4m 5s left"]
+        );
+    }
+
+    #[test]
+    fn rates_and_latencies_read_in_a_few_figures() {
+        let rates: Vec<String> = [0.0, 0.44, 49.84, 50.0, 812.4, 12_345.0].map(per_second).into();
+        assert_eq!(rates, ["0", "0.4", "49.8", "50", "812", "12.3k"]);
+        let latencies: Vec<String> = [0.043, 4.12, 230.4, 1234.0].map(millis_text).into();
+        assert_eq!(latencies, ["0.04ms", "4.1ms", "230ms", "1.2s"]);
     }
 
     #[test]

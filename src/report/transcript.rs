@@ -239,7 +239,8 @@ impl TranscriptRouter {
             Event::ScenarioStarted { .. }
             | Event::StepStarted { .. }
             | Event::ClientFinished { .. }
-            | Event::Dropped { .. } => {}
+            | Event::Dropped { .. }
+            | Event::Live { .. } => {}
         }
     }
 

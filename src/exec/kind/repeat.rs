@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use super::{Nested, Ran};
 use crate::count::count_within_limit;
 use crate::duration_text::millis;
-use crate::exec::ctx::Ctx;
+use crate::exec::ctx::{Ctx, LoopPass};
 use crate::exec::error::RenderError;
 use crate::exec::result::{Iteration, Status, StepResult};
 use crate::exec::timer;
@@ -31,7 +31,8 @@ struct Bounds {
 pub async fn run(ctx: &mut Ctx<'_>, repeat: &Repeat, out: &mut StepResult) -> Result<bool, RenderError> {
     let bounds = bounds(ctx, &repeat.repeat)?;
     let mut halted = false;
-    let outer = ctx.iteration();
+    let outer = ctx.pass();
+    let of = bounds.passes();
     let start = Instant::now();
     let mut tally = Tally::new(ctx.shared.record);
     for n in 1.. {
@@ -60,7 +61,11 @@ pub async fn run(ctx: &mut Ctx<'_>, repeat: &Repeat, out: &mut StepResult) -> Re
         if let Some(lateness) = lateness {
             ctx.shared.metrics.late(&out.name, lateness);
         }
-        ctx.set_iteration(Some(n));
+        ctx.set_pass(Some(LoopPass {
+            n,
+            of,
+            until: bounds.span.map(|span| start + span),
+        }));
         let Ran {
             results,
             status,
@@ -83,7 +88,7 @@ pub async fn run(ctx: &mut Ctx<'_>, repeat: &Repeat, out: &mut StepResult) -> Re
             break;
         }
     }
-    ctx.set_iteration(outer);
+    ctx.set_pass(outer);
     let (kept, passes) = tally.finish();
     out.iterations = kept;
     out.passes = Some(passes);
@@ -92,6 +97,22 @@ pub async fn run(ctx: &mut Ctx<'_>, repeat: &Repeat, out: &mut StepResult) -> Re
         out.error = (out.iterations.iter().rev()).find_map(|i| StepResult::first_error(&i.steps));
     }
     Ok(out.status.failed() && !halted)
+}
+
+impl Bounds {
+    /// The passes the loop makes, when its bounds say: its `times`, or the slots a fixed-rate
+    /// loop's span holds, whichever is fewer; a closed loop's span says nothing of its passes.
+    fn passes(&self) -> Option<u64> {
+        let slots = match (self.span, self.every) {
+            (Some(span), Some(every)) => Some(span.as_nanos().div_ceil(every.as_nanos())),
+            _ => None,
+        };
+        let slots = slots.map(|n| u64::try_from(n).unwrap_or(u64::MAX));
+        match (self.times, slots) {
+            (Some(times), Some(slots)) => Some(times.min(slots)),
+            (times, slots) => times.or(slots),
+        }
+    }
 }
 
 fn bounds(ctx: &Ctx<'_>, repeat: &RepeatPlan) -> Result<Bounds, RenderError> {
