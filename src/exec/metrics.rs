@@ -324,9 +324,8 @@ impl Metrics {
     pub fn recent(&self) -> Recent {
         let second = self.second();
         let table = self.lock();
-        let sessions = table.sessions.report();
         Recent {
-            sessions: (sessions.opened > 0).then_some(sessions.active),
+            sessions: table.sessions.active(),
             dropped: (table.groups.iter())
                 .filter_map(|(group, tally)| Some((group.clone(), tally.arrivals.as_ref()?.dropped)))
                 .collect(),

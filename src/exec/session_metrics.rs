@@ -98,6 +98,11 @@ impl SessionTally {
         self.report.termination_refused += 1;
     }
 
+    /// The sessions held now; none before the first one opened.
+    pub(super) fn active(&self) -> Option<u64> {
+        (self.report.opened > 0).then_some(self.report.active)
+    }
+
     pub(super) fn report(&self) -> SessionMetrics {
         SessionMetrics {
             idle_to_expiry: latency(&self.idle_to_expiry.histogram()),

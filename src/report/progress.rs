@@ -640,7 +640,8 @@ fn live_text(live: &Live) -> String {
     }
     let _ = write!(text, " · {} active", live.active);
     if let Some(sessions) = live.sessions {
-        let _ = write!(text, " · {sessions} sessions");
+        let noun = if sessions == 1 { "session" } else { "sessions" };
+        let _ = write!(text, " · {sessions} {noun}");
     }
     text
 }
