@@ -26,6 +26,10 @@ pub struct RunArgs {
     /// scenario when several run).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// Also write the whole run's JUnit XML here (each scenario's folder has its own
+    /// junit.xml).
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
     /// Progress display: bars on a terminal, plain status lines otherwise.
     #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
     progress: ProgressMode,
@@ -145,6 +149,7 @@ async fn run_suite(suite: Suite, args: &RunArgs) -> u8 {
 fn options(args: &RunArgs) -> Options {
     Options {
         out: args.out.clone(),
+        junit: args.junit.clone(),
         schedule: match args.parallel {
             true => Schedule::AllAtOnce,
             false => Schedule::OneAfterAnother {

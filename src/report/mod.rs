@@ -10,6 +10,7 @@
 pub mod console;
 #[cfg(test)]
 mod fixtures;
+pub mod junit;
 mod plan_tree;
 pub mod progress;
 mod reporter;

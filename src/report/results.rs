@@ -3,8 +3,8 @@
 //!
 //! Every file is written atomically (a temporary file in the same folder, flushed to disk, then
 //! renamed over the final name), so a reader — or an interrupted run — never sees half a file.
-//! Every file is masked ([`crate::mask::masker`]) on its way out: the two public writers,
-//! [`write_json`] and [`write_clients`], are the only ways to a file.
+//! Every file is masked ([`crate::mask::masker`]) on its way out: the public writers,
+//! [`write_json`], [`write_text`] and [`write_clients`], are the only ways to a file.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -78,6 +78,12 @@ pub fn report_value(result: &ScenarioResult) -> io::Result<Value> {
 /// Serializes `value` as pretty JSON (with a final newline), masked, to `path`, atomically.
 pub fn write_json<T: Serialize + ?Sized>(path: &Path, value: &T) -> io::Result<PathBuf> {
     write_atomic(path, &masked_json(value)?)?;
+    Ok(path.to_path_buf())
+}
+
+/// Writes `text` to `path` atomically, every secret masked.
+pub fn write_text(path: &Path, text: &str) -> io::Result<PathBuf> {
+    write_atomic(path, masker().text(text).as_bytes())?;
     Ok(path.to_path_buf())
 }
 

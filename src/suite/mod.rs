@@ -19,7 +19,8 @@ use tokio_util::sync::CancellationToken;
 use crate::diagnostic::Diagnostic;
 use crate::exec::Run;
 use crate::plan::Plan;
-use crate::report::{console, run_summary, scenario_summary};
+use crate::report::junit::junit;
+use crate::report::{console, results, run_summary, scenario_summary};
 use batch::run_batch;
 pub use options::Options;
 pub use outcome::{Outcome, Unsaved};
@@ -69,6 +70,16 @@ impl Suite {
         }
         if several {
             console::out(&run_summary(&outcome.results));
+        }
+        if let Some(path) = &options.junit
+            && let Err(source) = results::write_text(path, &junit(&outcome.results))
+        {
+            let unsaved = Unsaved {
+                dir: path.clone(),
+                source,
+            };
+            console::err(&format!("error: {unsaved}\n"));
+            outcome.unsaved.push(unsaved);
         }
         outcome
     }

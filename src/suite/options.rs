@@ -13,6 +13,8 @@ pub struct Options {
     /// The results folder when one scenario runs, the parent of one sub-folder per scenario when
     /// several do; without it, `results/<scenario>-<timestamp>/`.
     pub out: Option<PathBuf>,
+    /// Where the whole run's `junit.xml` goes, besides each scenario's in its folder.
+    pub junit: Option<PathBuf>,
     pub schedule: Schedule,
     pub progress: ProgressMode,
     /// Show no progress, only the scenarios' lines and the summary.

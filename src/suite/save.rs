@@ -1,11 +1,12 @@
-//! A scenario's results on disk: its client and arrival group files and `report.json`, beside its
-//! transcript.
+//! A scenario's results on disk: its client and arrival group files, `report.json` and
+//! `junit.xml`, beside its transcript.
 
 use std::io;
 use std::path::PathBuf;
 
 use super::outcome::Unsaved;
 use crate::exec::ScenarioResult;
+use crate::report::junit::junit;
 use crate::report::results;
 
 /// A scenario whose results were written to `dir`.
@@ -29,7 +30,8 @@ pub(super) fn save(
         (result.arrivals.iter())
             .try_for_each(|a| results::write_json(&dir.join(results::arrivals_file_name(a)), a).map(drop))
     })
-    .and_then(|()| results::write_report(&dir, &result));
+    .and_then(|()| results::write_report(&dir, &result))
+    .and_then(|_| results::write_text(&dir.join("junit.xml"), &junit(std::slice::from_ref(&result))));
     match written {
         Ok(_) => Ok(Saved { dir, result }),
         Err(source) => Err(Unsaved { dir, source }),

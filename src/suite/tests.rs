@@ -29,6 +29,7 @@ async fn run(plans: Vec<Plan>, out: &Path, schedule: Schedule) -> Outcome {
 fn options(out: &Path, schedule: Schedule) -> Options {
     Options {
         out: Some(out.to_path_buf()),
+        junit: None,
         schedule,
         progress: ProgressMode::Never,
         quiet: true,
