@@ -4,9 +4,10 @@
 //! message where the group's most recent client is in its steps) and a totals line per scenario
 //! with its live figures (request rate, errors and p99 over the last 5 s, running instances).
 //! Elsewhere (CI logs, pipes): plain lines — one when a scenario starts, one when it ends, and
-//! status lines with the same figures in between at most every 5 seconds. Nothing draws on a timer thread: bars redraw on events, and
-//! [`Progress::tick`] (which [`crate::report::drive`] calls every second) refreshes elapsed times
-//! and lets a status line out during long quiet stretches.
+//! status lines with the same figures in between at most every 5 seconds. Nothing draws on a
+//! timer thread: bars redraw on events, and [`Progress::tick`] (which [`crate::report::drive`]
+//! calls every second) refreshes elapsed times and lets a status line out during long quiet
+//! stretches.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
