@@ -4,11 +4,11 @@
 //! Adding a kind is a variant here, its row in [`Kind::row`], and its module in `exec/kind/`;
 //! every `match` on a kind is exhaustive, so the compiler names each place that must learn it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use strum::{EnumIter, EnumString, IntoEnumIterator, IntoStaticStr};
 
 /// What a step does, as its kind key names it (`call`, `http`, `wait`, …).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, EnumString, IntoStaticStr, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, EnumString, IntoStaticStr, Serialize, Deserialize)]
 #[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {

@@ -26,6 +26,19 @@ impl serde::Serialize for Pos {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for Pos {
+    /// `line:col`, as a result file holds it; the byte offset is not kept there.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        let parse = |part: Option<&str>| part.and_then(|p| p.parse().ok());
+        let mut parts = text.split(':');
+        match (parse(parts.next()), parse(parts.next()), parts.next()) {
+            (Some(line), Some(col), None) => Ok(Pos { line, col, offset: 0 }),
+            _ => Err(serde::de::Error::custom(format!("`{text}` is not a line:col position"))),
+        }
+    }
+}
+
 impl Pos {
     /// True when the position is known (the parser reports line 0 when it is not).
     pub fn is_known(&self) -> bool {

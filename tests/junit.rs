@@ -131,3 +131,40 @@ async fn junitparser_reads_each_case_and_every_failure_names_its_step() {
         assert!(!raw.contains("Planted"), "{written} holds the secret: {raw}");
     }
 }
+
+#[tokio::test]
+async fn runner_report_writes_the_same_junit_xml_again_from_report_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("junit-check.yaml");
+    std::fs::write(&file, SCENARIO).unwrap();
+    let secret = format!("api_token={SECRET}");
+    let output = run_file_with(
+        &file,
+        &[],
+        Path::new("out"),
+        dir.path(),
+        &["--lab", "--secret", &secret],
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(1), "{}", console(&output));
+    let junit = dir.path().join("out/junit.xml");
+    let written = std::fs::read_to_string(&junit).unwrap();
+    std::fs::remove_file(&junit).unwrap();
+
+    let limit = std::time::Duration::from_secs(30);
+    let output = support::binary::runner(&["report", "out"], dir.path(), limit).await;
+    assert_eq!(output.status.code(), Some(0), "{}", console(&output));
+    assert_eq!(std::fs::read_to_string(&junit).unwrap(), written);
+    // A run's folder of scenario folders is read one level down.
+    let output = support::binary::runner(&["report", "."], dir.path(), limit).await;
+    assert_eq!(output.status.code(), Some(0), "{}", console(&output));
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "./out/junit.xml\n");
+
+    let output = support::binary::runner(&["report", "missing"], dir.path(), limit).await;
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        console(&output).starts_with("error: cannot read missing"),
+        "{}",
+        console(&output)
+    );
+}

@@ -12,7 +12,7 @@ mod values;
 #[cfg(test)]
 mod tests;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::plan::{AssertionPlan, Check, JsonPath, Operator, Save, SaveFrom, Template, TemplateEngine, ValuePlan};
@@ -25,7 +25,7 @@ pub(crate) use values::template_error;
 use values::{one_line, short};
 
 /// One assertion's outcome, as it goes in result files.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AssertionResult {
     /// Where the assertion stands (serializes as `line:col`).
     pub at: Pos,
@@ -34,13 +34,13 @@ pub struct AssertionResult {
     /// Whether it held.
     pub passed: bool,
     /// The expected value, rendered (absent when it could not be rendered).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected: Option<Value>,
     /// What the path selected, or what the `that` template rendered to (absent when nothing).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actual: Option<Value>,
     /// On failure: the path, what was expected and what was found, in one line.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
 

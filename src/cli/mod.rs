@@ -19,6 +19,7 @@ use crate::diagnostic::{Diagnostic, render_all};
 use crate::load::{Overrides, load};
 use crate::mask::{self, Masker};
 use crate::plan::Plan;
+use crate::report::results::rerender;
 use crate::report::{console, plan_tree};
 
 /// Exit code of a run where every scenario passed (or every file is valid).
@@ -74,6 +75,12 @@ enum Command {
     Schema,
     /// Serve the reference MCP server, which records every session's life in a database.
     Lab(lab::LabArgs),
+    /// Write junit.xml again from the report.json of results folders, without running anything.
+    Report {
+        /// Results folders: a scenario's, or a run's with one sub-folder per scenario.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+    },
 }
 
 /// Variable overrides, shared by every command that loads scenarios.
@@ -135,6 +142,7 @@ impl Cli {
                 EXIT_OK
             }
             Some(Command::Lab(args)) => lab::lab(args),
+            Some(Command::Report { dirs }) => rerender_reports(&dirs),
         };
         ExitCode::from(code)
     }
@@ -146,9 +154,28 @@ impl Cli {
             None => Some(&self.run.vars),
             Some(Command::Run(args)) => Some(&args.vars),
             Some(Command::Validate { vars, .. } | Command::Plan { vars, .. }) => Some(vars),
-            Some(Command::Schema | Command::Lab(_)) => None,
+            Some(Command::Schema | Command::Lab(_) | Command::Report { .. }) => None,
         }
     }
+}
+
+/// `runner report`: each scenario folder's reports written again; exit 2 when one could not be.
+fn rerender_reports(dirs: &[PathBuf]) -> u8 {
+    let mut code = EXIT_OK;
+    for dir in dirs {
+        match rerender(dir) {
+            Ok(written) => {
+                for path in written {
+                    console::out(&format!("{}\n", path.display()));
+                }
+            }
+            Err(e) => {
+                console::err(&format!("error: {e}\n"));
+                code = EXIT_INVALID;
+            }
+        }
+    }
+    code
 }
 
 /// The JSON Schema as `runner schema` prints it (and `schemas/scenario.schema.json` holds it).

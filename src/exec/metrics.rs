@@ -7,12 +7,13 @@
 //! per request; that is cheaper than a histogram per client, which 10,000 clients would each
 //! hold and the scenario would merge at the end.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 use super::latency::{Samples, latency, micros, millis, new_histogram, record};
@@ -87,20 +88,20 @@ struct Series {
 
 /// One second of a series: the requests answered in it, the steps that failed in it, and the
 /// latency of its requests.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Point {
     /// Seconds from the scenario's start.
     pub second: u64,
     pub requests: u64,
     pub errors: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub p50_ms: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub p99_ms: Option<f64>,
 }
 
 /// What `report.json` says of one step name, or of the whole scenario.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct StepMetrics {
     /// Requests that got an answer.
     pub requests: u64,
@@ -108,18 +109,18 @@ pub struct StepMetrics {
     pub passed: u64,
     pub failed: u64,
     /// Failed steps by what went wrong (`timeout`, `assertion`, `status`, …).
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub failures: BTreeMap<&'static str, u64>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub failures: BTreeMap<Cow<'static, str>, u64>,
     /// Answers by HTTP status.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub statuses: BTreeMap<u16, u64>,
     /// MCP answers by what they said of the session.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub verdicts: BTreeMap<&'static str, u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub verdicts: BTreeMap<Cow<'static, str>, u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency: Option<Latency>,
     /// For a fixed-rate loop: how late its passes started, across every client.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lateness: Option<Latency>,
     /// One point per second in which something was answered or failed; quiet seconds are left
     /// out.
@@ -127,38 +128,38 @@ pub struct StepMetrics {
 }
 
 /// The metrics `report.json` holds.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct MetricsReport {
     /// Every step together.
     pub total: StepMetrics,
     /// Per step name.
     pub steps: BTreeMap<String, StepMetrics>,
     /// Per client group: its instances that have ended.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub groups: BTreeMap<String, GroupMetrics>,
     /// The clients' MCP sessions.
     pub sessions: SessionMetrics,
 }
 
 /// How a client group's instances ended, so far.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct GroupMetrics {
     pub passed: u64,
     pub failed: u64,
     /// For an arrival group.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub arrivals: Option<ArrivalMetrics>,
 }
 
 /// How an arrival group's schedule went, so far.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ArrivalMetrics {
     /// Every arrival of the schedule, reached or not.
     pub scheduled: u64,
     pub started: u64,
     pub dropped: u64,
     /// How late the instances started.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lateness: Option<Latency>,
 }
 
@@ -352,6 +353,11 @@ impl Default for Metrics {
     }
 }
 
+/// Counts by a static name, as a report holds them (which may also be read back from a file).
+fn borrowed(counts: &BTreeMap<&'static str, u64>) -> BTreeMap<Cow<'static, str>, u64> {
+    counts.iter().map(|(&name, &n)| (Cow::Borrowed(name), n)).collect()
+}
+
 fn group_mut<'t>(groups: &'t mut BTreeMap<String, GroupTally>, group: &str) -> &'t mut GroupTally {
     if !groups.contains_key(group) {
         groups.insert(group.to_string(), GroupTally::default());
@@ -437,9 +443,9 @@ impl Tally {
             requests: self.latency.len(),
             passed: self.passed,
             failed: self.failed,
-            failures: self.failures.clone(),
+            failures: borrowed(&self.failures),
             statuses: self.statuses.clone(),
-            verdicts: self.verdicts.clone(),
+            verdicts: borrowed(&self.verdicts),
             latency: latency(&self.latency),
             lateness: latency(&self.lateness.histogram()),
             series,
@@ -506,7 +512,7 @@ mod tests {
         let echo = &report.steps["call echo"];
         assert_eq!((echo.requests, echo.passed, echo.failed), (101, 100, 1));
         assert_eq!(echo.statuses, BTreeMap::from([(200, 100), (500, 1)]));
-        assert_eq!(echo.failures, BTreeMap::from([("status", 1)]));
+        assert_eq!(echo.failures, BTreeMap::from([("status".into(), 1)]));
         let latency = echo.latency.as_ref().unwrap();
         assert!(close(latency.p50_ms, 50.0), "{latency:?}");
         assert!(close(latency.p99_ms, 99.0), "{latency:?}");

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::metrics::MetricsReport;
@@ -16,7 +16,7 @@ use crate::kind::Kind;
 use crate::source::Pos;
 
 /// How a scenario, client or step ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Everything held.
@@ -38,7 +38,7 @@ impl Status {
 }
 
 /// One scenario's run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScenarioResult {
     /// The scenario's name.
     pub name: String,
@@ -47,7 +47,7 @@ pub struct ScenarioResult {
     /// How it ended.
     pub status: Status,
     /// Why it failed as a whole, when that is not a step's fault (e.g. "no assertion ran").
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// When it started (UTC).
     pub started_at: DateTime<Utc>,
@@ -60,7 +60,7 @@ pub struct ScenarioResult {
     /// Every client instance of the groups with a `count`, in group order then by id.
     pub clients: Vec<ClientResult>,
     /// Every arrival group, in group order.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub arrivals: Vec<ArrivalsResult>,
     /// The `after:` steps.
     pub after: Vec<StepResult>,
@@ -70,7 +70,7 @@ pub struct ScenarioResult {
     pub metrics: MetricsReport,
     /// Each threshold, judged on the final metrics (an aborting one that breached: as it was
     /// then).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub thresholds: Vec<ThresholdResult>,
 }
 
@@ -87,7 +87,7 @@ impl ScenarioResult {
 
 /// An arrival group's run: what its result file `arrivals_<group>.json` holds. Its instances
 /// are counted and measured here, and kept in full as a loop's passes are (`--record`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ArrivalsResult {
     pub group: String,
     /// Failed when an instance failed; a dropped arrival fails nothing by itself (a threshold
@@ -108,13 +108,13 @@ pub struct ArrivalsResult {
     /// The most instances that ran at once.
     pub peak_active: u64,
     /// How late the instances started against the schedule.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lateness_ms: Option<Spread>,
     /// How long the instances took.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub elapsed_ms: Option<Spread>,
     /// The first failure kept, naming the instance and the step.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// Instances in `instances`, and those counted here only.
     pub kept: u64,
@@ -127,7 +127,7 @@ pub struct ArrivalsResult {
 }
 
 /// One second of an arrival group's series.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ArrivalPoint {
     /// Seconds from the scenario's start.
     pub second: u64,
@@ -136,7 +136,7 @@ pub struct ArrivalPoint {
 }
 
 /// Latency of one step name across every client, in milliseconds.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Latency {
     /// How many samples.
     pub count: u64,
@@ -153,7 +153,7 @@ pub struct Latency {
 }
 
 /// One client instance's run: what its result file `client_<id>_<group>.json` holds.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ClientResult {
     /// 1-based id within the group.
     pub client_id: u64,
@@ -178,7 +178,7 @@ pub struct ClientResult {
     /// How long it ran, in milliseconds.
     pub elapsed_ms: f64,
     /// The first failure's reason, naming the step.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// The values it saved and set.
     pub vars: Map<String, Value>,
@@ -192,12 +192,12 @@ pub struct ClientResult {
 }
 
 /// One step's run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StepResult {
     /// The step's name.
     pub name: String,
     /// The kind key (`http`, `wait`, …).
-    pub kind: &'static str,
+    pub kind: Kind,
     /// Where the step stands in the file.
     pub at: Pos,
     /// How it ended.
@@ -209,27 +209,27 @@ pub struct StepResult {
     /// How many times it ran (more than 1 under `retry`).
     pub attempts: u32,
     /// Under `retry`: milliseconds from the first attempt to the one that held.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_to_success_ms: Option<f64>,
     /// Why it failed, naming what went wrong.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// When the step failed: the result document `expect` and `save` looked at (the last
     /// attempt's). Every answer, passed or not, is in `transcript.jsonl`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<Value>,
     /// Each assertion of the last attempt.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub assertions: Vec<AssertionResult>,
     /// Nested steps of a `group`.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub steps: Vec<StepResult>,
     /// Iterations of a `repeat` kept in full, with their own numbers: under `--record bounded`
     /// the first 10, the first 100 failed or interrupted ones after those, and the last.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub iterations: Vec<Iteration>,
     /// A `repeat`'s every pass, counted and measured, kept in full or not.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub passes: Option<Passes>,
 }
 
@@ -238,7 +238,7 @@ impl StepResult {
     pub fn new(name: &str, kind: Kind, at: Pos, started_ms: f64) -> Self {
         Self {
             name: name.to_string(),
-            kind: kind.key(),
+            kind,
             at,
             status: Status::Passed,
             started_ms,
@@ -267,12 +267,12 @@ impl StepResult {
 }
 
 /// One pass of a `repeat` loop.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Iteration {
     /// 1-based.
     pub iteration: u64,
     /// For a fixed-rate loop: how late the iteration started against its schedule, in milliseconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lateness_ms: Option<f64>,
     /// How long the pass took.
     pub elapsed_ms: f64,
@@ -282,7 +282,7 @@ pub struct Iteration {
 }
 
 /// Every pass of one `repeat` loop, in fixed memory however many ran.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Passes {
     /// Passes run (`passed + failed + interrupted`).
     pub total: u64,
@@ -295,16 +295,16 @@ pub struct Passes {
     /// Passes counted here only (`total - kept`).
     pub omitted: u64,
     /// For a fixed-rate loop: how late the passes started against their schedule.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lateness_ms: Option<Spread>,
     /// How long the passes took (absent when none ran: a stop came first).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub elapsed_ms: Option<Spread>,
 }
 
 /// Percentiles of a loop's passes or an arrival group's instances, in milliseconds (1%
 /// resolution).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Spread {
     pub p50: f64,
     pub p99: f64,

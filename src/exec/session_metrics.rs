@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::latency::{Samples, latency, micros};
 use super::result::Latency;
@@ -33,7 +33,7 @@ pub(super) struct SessionTally {
 }
 
 /// What `report.json` says of the scenario's MCP sessions.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SessionMetrics {
     pub opened: u64,
     pub expired: u64,
@@ -48,7 +48,7 @@ pub struct SessionMetrics {
     pub active: u64,
     pub peak_active: u64,
     /// How long expired sessions had been idle when the 404 came.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idle_to_expiry: Option<Latency>,
     /// One point per second in which a session opened or ended; in a second left out, the
     /// active count stayed as the point before says.
@@ -56,7 +56,7 @@ pub struct SessionMetrics {
 }
 
 /// One second of the session series.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SessionPoint {
     /// Seconds from the scenario's start.
     pub second: u64,

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::metrics::{MetricsReport, StepMetrics};
 use super::result::Latency;
@@ -14,7 +14,7 @@ use crate::plan::ThresholdPlan;
 use crate::plan::metric::{Measure, Sessions, Stat, Unit};
 
 /// How one threshold came out.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ThresholdResult {
     /// As written: `echo.latency.p99`.
     pub metric: String,

@@ -6,10 +6,10 @@
 //! [`Measure`] then asks for); a new kind of subject is one variant of [`Of`], whose names the
 //! compiler's resolution must learn.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What a metric measures: its value's unit, and how a limit on it is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Unit {
     /// Milliseconds; a limit is a duration (`50ms`, `1.5s`).

@@ -62,7 +62,7 @@ pub(crate) fn scenario(name: &str, clients: Vec<ClientResult>) -> ScenarioResult
 pub(crate) fn step(name: &str, status: Status, error: Option<&str>) -> StepResult {
     StepResult {
         name: name.into(),
-        kind: "sql",
+        kind: crate::kind::Kind::Sql,
         at: Pos {
             line: 3,
             col: 5,

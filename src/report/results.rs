@@ -81,6 +81,61 @@ pub fn write_json<T: Serialize + ?Sized>(path: &Path, value: &T) -> io::Result<P
     Ok(path.to_path_buf())
 }
 
+/// Writes the reports made from `report.json` again — `junit.xml` — in `dir`, a scenario's
+/// results folder, or in each of its sub-folders that is one (a run of several scenarios); the
+/// files written.
+pub fn rerender(dir: &Path) -> Result<Vec<PathBuf>, RerenderError> {
+    if dir.join("report.json").is_file() {
+        return Ok(vec![rerender_one(dir)?]);
+    }
+    let entries = fs::read_dir(dir).map_err(|source| RerenderError::Read {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut folders: Vec<PathBuf> = (entries.flatten())
+        .map(|entry| entry.path())
+        .filter(|path| path.join("report.json").is_file())
+        .collect();
+    folders.sort();
+    if folders.is_empty() {
+        return Err(RerenderError::NoReport(dir.to_path_buf()));
+    }
+    folders.iter().map(|folder| rerender_one(folder)).collect()
+}
+
+fn rerender_one(dir: &Path) -> Result<PathBuf, RerenderError> {
+    let path = dir.join("report.json");
+    let read = |source| RerenderError::Read {
+        path: path.clone(),
+        source,
+    };
+    let text = fs::read_to_string(&path).map_err(read)?;
+    let result: ScenarioResult = serde_json::from_str(&text).map_err(|source| RerenderError::Parse {
+        path: path.clone(),
+        source,
+    })?;
+    let junit = dir.join("junit.xml");
+    write_text(&junit, &crate::report::junit::junit(std::slice::from_ref(&result))).map_err(|source| {
+        RerenderError::Write {
+            path: junit.clone(),
+            source,
+        }
+    })
+}
+
+/// Why a folder's reports could not be written again.
+#[derive(Debug, thiserror::Error)]
+pub enum RerenderError {
+    #[error("cannot read {}: {source}", path.display())]
+    Read { path: PathBuf, source: io::Error },
+    #[error("{} is not a report this runner reads: {source}", path.display())]
+    Parse { path: PathBuf, source: serde_json::Error },
+    #[error("cannot write {}: {source}", path.display())]
+    Write { path: PathBuf, source: io::Error },
+    #[error("{} holds no report.json, nor do its sub-folders", .0.display())]
+    NoReport(PathBuf),
+}
+
 /// Writes `text` to `path` atomically, every secret masked.
 pub fn write_text(path: &Path, text: &str) -> io::Result<PathBuf> {
     write_atomic(path, masker().text(text).as_bytes())?;
@@ -228,7 +283,7 @@ mod tests {
 
     use super::*;
     use crate::exec::Status;
-    use crate::report::fixtures::{client, scenario};
+    use crate::report::fixtures::{client, scenario, step};
 
     /// Writes one client's file the way a run writes them all; returns its path.
     fn write_client(dir: &Path, client: &ClientResult) -> PathBuf {
@@ -413,5 +468,19 @@ mod tests {
         }
         assert_eq!(files_in(&dir).len(), 8);
         assert!(files_in(&dir).iter().all(|f| !f.ends_with(".tmp")));
+    }
+
+    #[test]
+    fn a_report_reads_back_as_the_result_it_was_written_from() {
+        let mut failed = client(2, "load", Status::Failed, Some("step `q` (s.yaml:9:7): no rows"));
+        failed.steps = vec![step("q", Status::Failed, Some("no rows"))];
+        let mut result = scenario("round trip", vec![client(1, "load", Status::Passed, None), failed]);
+        result.status = Status::Failed;
+        result.before = vec![step("seed", Status::Passed, None)];
+        let written = report_value(&result).unwrap();
+        let read: ScenarioResult = serde_json::from_value(written.clone()).unwrap();
+        assert_eq!(report_value(&read).unwrap(), written);
+        let bad = serde_json::from_value::<crate::source::Pos>(json!("12"));
+        assert_eq!(bad.unwrap_err().to_string(), "`12` is not a line:col position");
     }
 }
