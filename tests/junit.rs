@@ -70,15 +70,22 @@ fn read(file: &Path) -> Value {
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
-#[tokio::test]
-async fn junitparser_reads_each_case_and_every_failure_names_its_step() {
+/// Runs [`SCENARIO`] against the lab with the secret given and `more` arguments, into `out/`;
+/// the folder the run worked in, and the scenario file in it.
+async fn run_check(more: &[&str]) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("junit-check.yaml");
     std::fs::write(&file, SCENARIO).unwrap();
     let secret = format!("api_token={SECRET}");
-    let more = ["--lab", "--junit", "all.xml", "--secret", &secret];
-    let output = run_file_with(&file, &[], Path::new("out"), dir.path(), &more).await;
+    let args = [&["--lab", "--secret", &secret][..], more].concat();
+    let output = run_file_with(&file, &[], Path::new("out"), dir.path(), &args).await;
     assert_eq!(output.status.code(), Some(1), "{}", console(&output));
+    (dir, file)
+}
+
+#[tokio::test]
+async fn junitparser_reads_each_case_and_every_failure_names_its_step() {
+    let (dir, file) = run_check(&["--junit", "all.xml"]).await;
 
     let own = read(&dir.path().join("out/junit.xml"));
     assert_eq!(own, read(&dir.path().join("all.xml")), "one scenario: the same suites");
@@ -134,19 +141,7 @@ async fn junitparser_reads_each_case_and_every_failure_names_its_step() {
 
 #[tokio::test]
 async fn runner_report_writes_the_same_junit_xml_again_from_report_json() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("junit-check.yaml");
-    std::fs::write(&file, SCENARIO).unwrap();
-    let secret = format!("api_token={SECRET}");
-    let output = run_file_with(
-        &file,
-        &[],
-        Path::new("out"),
-        dir.path(),
-        &["--lab", "--secret", &secret],
-    )
-    .await;
-    assert_eq!(output.status.code(), Some(1), "{}", console(&output));
+    let (dir, _) = run_check(&[]).await;
     let junit = dir.path().join("out/junit.xml");
     let written = std::fs::read_to_string(&junit).unwrap();
     std::fs::remove_file(&junit).unwrap();
