@@ -140,20 +140,28 @@ async fn junitparser_reads_each_case_and_every_failure_names_its_step() {
 }
 
 #[tokio::test]
-async fn runner_report_writes_the_same_junit_xml_again_from_report_json() {
+async fn runner_report_writes_the_same_junit_xml_and_report_html_again_from_report_json() {
     let (dir, _) = run_check(&[]).await;
-    let junit = dir.path().join("out/junit.xml");
-    let written = std::fs::read_to_string(&junit).unwrap();
-    std::fs::remove_file(&junit).unwrap();
+    let files = ["junit.xml", "report.html"].map(|name| dir.path().join("out").join(name));
+    let written = files.clone().map(|file| std::fs::read_to_string(file).unwrap());
+    for file in &files {
+        std::fs::remove_file(file).unwrap();
+    }
 
     let limit = std::time::Duration::from_secs(30);
     let output = support::binary::runner(&["report", "out"], dir.path(), limit).await;
     assert_eq!(output.status.code(), Some(0), "{}", console(&output));
-    assert_eq!(std::fs::read_to_string(&junit).unwrap(), written);
+    assert_eq!(
+        files.clone().map(|file| std::fs::read_to_string(file).unwrap()),
+        written
+    );
     // A run's folder of scenario folders is read one level down.
     let output = support::binary::runner(&["report", "."], dir.path(), limit).await;
     assert_eq!(output.status.code(), Some(0), "{}", console(&output));
-    assert_eq!(String::from_utf8_lossy(&output.stdout), "./out/junit.xml\n");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "./out/junit.xml\n./out/report.html\n"
+    );
 
     let output = support::binary::runner(&["report", "missing"], dir.path(), limit).await;
     assert_eq!(output.status.code(), Some(2));

@@ -128,6 +128,87 @@ async fn close_then_the_old_session_gets_404() {
     // still held when the client ended.
     let sessions = &json(&out.join("report.json"))["metrics"]["sessions"];
     assert_eq!(session_counts(sessions), [2, 1, 0, 0, 1, 1], "{sessions}");
+    // The timeline: the closed session's lane holds its `close` and the 404 after it, which went
+    // out with its id; the second lane was still held at the end.
+    let lanes = &json(&out.join("report.json"))["timeline"]["lanes"];
+    let ends: Vec<&str> = lanes
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["end"].as_str().unwrap())
+        .collect();
+    assert_eq!(ends, ["closed", "left_open"], "{lanes}");
+    assert_eq!(lane_marks(&lanes[0]), ["call:close", "call:health_check"], "{lanes}");
+    assert!(
+        lanes[0]["marks"][1]["ms"].as_f64() > lanes[0]["ended_ms"].as_f64(),
+        "{lanes}"
+    );
+    assert_eq!(lanes[0]["session_id"], client["session_ids"][0]);
+}
+
+/// A lane's marks as `kind:step`, with `!` when the step failed.
+fn lane_marks(lane: &Value) -> Vec<String> {
+    (lane["marks"].as_array().unwrap().iter())
+        .map(|m| {
+            let failed = if m["failed"] == true { "!" } else { "" };
+            format!(
+                "{}:{}{failed}",
+                m["kind"].as_str().unwrap(),
+                m["step"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_timeline_marks_calls_failed_steps_probes_and_the_sql_checks_that_name_a_session() {
+    // The body goes on the scenario's `connections:` with a database of its own.
+    let body = r#"  db: { sql: { url: "sqlite://:memory:" } }
+clients:
+  main:
+    steps:
+      - initialize: {}
+        save: { first: $.session_id }
+      - name: wrong text
+        call: echo
+        arguments: { text: hi }
+        expect:
+          - $.result.content[0].text: bye
+        continue_on_failure: true
+      - name: row of the session
+        sql: SELECT ?1 AS session, 1 AS n
+        params: ["{{ session_id }}"]
+      - initialize: {}
+      - name: probe the first
+        call: health_check
+        session_id: "{{ first }}"
+      - name: rows of every session
+        sql: SELECT ?1 AS a UNION ALL SELECT ?2
+        params: ["{{ first }}", "{{ session_id }}"]
+"#;
+    let (code, out, console, _dir) = run(McpOptions::default(), "marks", "", body).await;
+    assert_eq!(code, 1, "{console}");
+    let report = json(&out.join("report.json"));
+    let timeline = &report["timeline"];
+    assert_eq!(
+        (timeline["sessions"].as_u64(), timeline["every"].as_u64()),
+        (Some(2), Some(1))
+    );
+    let lanes = &timeline["lanes"];
+    assert_eq!(
+        lane_marks(&lanes[0]),
+        [
+            "call:wrong text!",
+            "check:row of the session",
+            "call:probe the first",
+            "check:rows of every session"
+        ],
+        "{lanes}"
+    );
+    assert_eq!(lane_marks(&lanes[1]), ["check:rows of every session"], "{lanes}");
+    // The second `initialize` let the first session go without a word to the server.
+    assert_eq!(lanes[0]["end"], "left_open");
+    assert_eq!(lanes[0]["client"], "main#1");
 }
 
 /// A report's `metrics.sessions`: opened, closed, expired, reinitialized, left open, peak active.

@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 use super::signals::{self, Stop};
 use super::{EXIT_FAILED, EXIT_INVALID, EXIT_OK, VarArgs, compile_all, compile_with, report, run_lab};
 use crate::exec::Record;
+use crate::exec::Shard;
 use crate::exec::TranscriptMode;
 use crate::lab::Lab;
 use crate::plan::Plan;
@@ -68,6 +69,10 @@ pub struct RunArgs {
     /// in the loop's `passes` either way.
     #[arg(long, value_enum, default_value_t = Record::Bounded)]
     record: Record,
+    /// Run only part I of N of each scenario's clients (I from 0): each group's instances dealt
+    /// out by index, arrival rates divided by N. `runner merge` combines the parts' results.
+    #[arg(long, value_name = "I/N")]
+    shard: Option<Shard>,
 }
 
 /// Runs the scenarios behind the paths; returns the exit code.
@@ -161,6 +166,7 @@ fn options(args: &RunArgs) -> Options {
         transcript: args.transcript,
         transcript_body_limit: args.transcript_body_limit,
         record: args.record,
+        shard: args.shard.unwrap_or_default(),
     }
 }
 

@@ -18,6 +18,7 @@ use super::latency::{Samples, micros};
 use super::record::{FIRST_KEPT, Kept};
 use super::result::{ArrivalPoint, ArrivalsResult, ClientResult, Status};
 use super::series::{Second, point_at};
+use super::shard::Shard;
 use super::shared::Shared;
 use super::timer;
 use crate::plan::ArrivalsPlan;
@@ -51,10 +52,12 @@ pub(super) async fn run(shared: Arc<Shared>, g: usize, plan: &ArrivalsPlan, star
             tally.dropped(&shared).await;
             continue;
         };
+        // Numbered as in the whole run, so that shards' instances do not clash when merged.
+        let n = shared.shard.arrival(k);
         let instance = Instance {
             group: group.name.as_str().into(),
-            client_id: k + 1,
-            index: first_index + k,
+            client_id: n + 1,
+            index: first_index + n,
             delay: Duration::ZERO,
             shows_first: k < FIRST_KEPT,
         };
@@ -107,6 +110,7 @@ fn second(shared: &Shared) -> u64 {
 /// An arrival group's counts so far.
 struct Tally {
     result: ArrivalsResult,
+    shard: Shard,
     kept: Kept<ClientResult>,
     elapsed: Samples,
     assertions_run: u64,
@@ -135,6 +139,7 @@ impl Tally {
                 series: Vec::new(),
                 instances: Vec::new(),
             },
+            shard: shared.shard,
             kept: Kept::new(shared.record),
             elapsed: Samples::default(),
             assertions_run: 0,
@@ -188,7 +193,7 @@ impl Tally {
         {
             result.error = Some(format!("{} #{}: {error}", result.group, client.client_id));
         }
-        let (ordinal, passed) = (client.client_id, client.status.passed());
+        let (ordinal, passed) = (self.shard.ordinal(client.client_id), client.status.passed());
         self.kept.add(client, ordinal, passed);
     }
 
@@ -198,6 +203,7 @@ impl Tally {
             kept,
             elapsed,
             assertions_run,
+            ..
         } = self;
         let mut instances = kept.finish();
         instances.sort_by_key(|c| c.client_id);

@@ -11,20 +11,59 @@ use super::ctx::Ctx;
 use super::error::StepError;
 use super::kind::{Attempt, Leaf, Outcome, mcp};
 use super::result::{Status, StepResult};
+use super::timeline::MarkKind;
 use crate::assert::{self, AssertionResult};
 use crate::duration_text::{format_duration, millis};
+use crate::kind::Kind;
 use crate::plan::StepPlan;
 
 /// Runs the step until its assertions hold, or once without `retry`, and counts how it ended.
 /// Returns false: a leaf holds no nested steps whose failure it could contain (see `group` and
 /// `repeat`).
 pub async fn run<A: Leaf>(ctx: &mut Ctx<'_>, step: &StepPlan, action: &A, out: &mut StepResult) -> bool {
+    let began = Instant::now();
+    let lane = own_lane(ctx, step);
     let failure = attempts(ctx, step, action, out).await.err();
     // A step the run's stop cut short neither held nor failed.
     if out.status != Status::Interrupted {
         ctx.shared.metrics.ended(&step.name, failure);
+        mark_timeline(ctx, step, lane, began, failure.is_some());
     }
     false
+}
+
+/// The timeline lane of the session a step sends on: its connection's own (ended or not),
+/// unless it chose one with `session_id:`. A handshake starts a lane rather than marking one.
+fn own_lane(ctx: &Ctx<'_>, step: &StepPlan) -> Option<u64> {
+    let sends = matches!(
+        step.action.kind(),
+        Kind::Call | Kind::Request | Kind::Notify | Kind::Close
+    );
+    if !sends || step.action.chosen_session().is_some() {
+        return None;
+    }
+    ctx.mcp.by_connection.get(&step.action.mcp_connection()?.name)?.lane
+}
+
+/// Marks the step on the timeline: on the lane its session had when it began and, when the
+/// session was opened again on the way, on the new one; an SQL step on each session it named,
+/// and a step with `session_id:` on the session it chose.
+fn mark_timeline(ctx: &mut Ctx<'_>, step: &StepPlan, lane: Option<u64>, began: Instant, failed: bool) {
+    let metrics = &ctx.shared.metrics;
+    if let Some(lane) = lane {
+        metrics.session_marked(lane, &step.name, MarkKind::Call, began, failed);
+        let now = own_lane(ctx, step).filter(|&now| now != lane);
+        if let Some(now) = now {
+            metrics.session_marked(now, &step.name, MarkKind::Call, began, failed);
+        }
+    }
+    let kind = match step.action.kind() {
+        Kind::Sql => MarkKind::Check,
+        _ => MarkKind::Call,
+    };
+    for named in std::mem::take(&mut ctx.named_sessions) {
+        metrics.session_marked(named, &step.name, kind, began, failed);
+    }
 }
 
 /// The attempts, until one holds or the last has failed; a failure's class when it did not hold.

@@ -55,6 +55,9 @@ pub struct Ctx<'a> {
     /// Its HTTP connections' base URL and headers, rendered on first use.
     pub http_connections: BTreeMap<Arc<str>, RenderedHttp>,
     pub mcp: Sessions,
+    /// The timeline's sessions that the last attempt named: an SQL step's parameters or rows,
+    /// an MCP step's `session_id:`.
+    pub named_sessions: Vec<u64>,
     /// Assertions run so far (`expect`, `check`, and the implicit check of an MCP answer).
     pub assertions_run: u64,
     /// What templates see, kept up to date by the setters below.
@@ -103,6 +106,7 @@ impl<'a> Ctx<'a> {
             http: None,
             http_connections: BTreeMap::new(),
             mcp: Sessions::default(),
+            named_sessions: Vec::new(),
             assertions_run: 0,
             scope,
             scope_counts,

@@ -9,7 +9,10 @@
 use std::borrow::Cow;
 use std::time::Duration;
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use hdrhistogram::Histogram;
+use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
 
 use super::result::{Latency, Spread};
 
@@ -43,6 +46,21 @@ pub fn record(h: &mut Histogram<u64>, micros: u64) {
     if h.record(micros).is_err() {
         h.saturating_record(micros);
     }
+}
+
+/// A histogram in HdrHistogram's compressed V2 format, as base64: what `report.json` keeps, which
+/// HdrHistogram's own tools read too.
+pub fn encoded(h: &Histogram<u64>) -> String {
+    let mut bytes = Vec::new();
+    // Into memory, from a histogram this module made: neither can fail.
+    let _ = V2DeflateSerializer::new().serialize(h, &mut bytes);
+    BASE64.encode(bytes)
+}
+
+/// A histogram [`encoded`] (or written by any HdrHistogram); none when `text` is not one.
+pub fn decoded(text: &str) -> Option<Histogram<u64>> {
+    let bytes = BASE64.decode(text).ok()?;
+    Deserializer::new().deserialize(&mut bytes.as_slice()).ok()
 }
 
 /// The percentiles of a histogram, in milliseconds; none for an empty one.

@@ -9,6 +9,7 @@ use std::time::Duration;
 use tokio::time::MissedTickBehavior;
 
 use super::event::{ArrivalsLive, Event, Live};
+use super::shard::Shard;
 use super::shared::Shared;
 use super::window::Recent;
 use crate::plan::{Instances, Plan};
@@ -29,7 +30,12 @@ async fn sample(shared: &Shared) -> Infallible {
     tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
     loop {
         tick.tick().await;
-        let figures = figures(&shared.plan, shared.metrics.recent(), shared.started.elapsed());
+        let figures = figures(
+            &shared.plan,
+            shared.shard,
+            shared.metrics.recent(),
+            shared.started.elapsed(),
+        );
         let scenario = shared.scenario.clone();
         shared.emit(Event::Live { scenario, figures }).await;
     }
@@ -38,13 +44,15 @@ async fn sample(shared: &Shared) -> Infallible {
 /// The figures at `at` from the scenario's start. An arrival group's achieved rate counts its
 /// instances as they start, and its drops as they come, in the metrics rather than from the
 /// events the display gets: those may be skipped when the display is behind, and say when an
-/// instance ended, not when it began.
-fn figures(plan: &Plan, recent: Recent, at: Duration) -> Live {
+/// instance ended, not when it began. The target is this shard's part of the rate.
+fn figures(plan: &Plan, shard: Shard, recent: Recent, at: Duration) -> Live {
     let arrivals = (plan.groups.iter())
         .filter_map(|group| match &group.instances {
             Instances::Arrivals(arrivals) => Some(ArrivalsLive {
                 group: Arc::from(group.name.as_str()),
-                target: at.checked_sub(group.start_after).map_or(0.0, |t| arrivals.rate_at(t)),
+                target: at
+                    .checked_sub(group.start_after)
+                    .map_or(0.0, |t| arrivals.rate_at(t) / shard.count as f64),
                 achieved: recent.starts.get(&group.name).copied().unwrap_or(0.0),
                 dropped: recent.dropped.get(&group.name).copied().unwrap_or(0),
             }),
@@ -82,7 +90,7 @@ mod tests {
             sessions: Some(6),
             dropped: BTreeMap::from([("visitors".to_string(), 3)]),
         };
-        let early = figures(&plan, recent.clone(), Duration::from_secs(1));
+        let early = figures(&plan, Shard::default(), recent.clone(), Duration::from_secs(1));
         assert_eq!(
             (early.rate, early.errors, early.p99_ms, early.active),
             (3.0, 1, Some(4.0), 7)
@@ -96,7 +104,7 @@ mod tests {
                 dropped: 3
             }]
         );
-        let later = figures(&plan, Recent::default(), Duration::from_secs(7));
+        let later = figures(&plan, Shard::default(), Recent::default(), Duration::from_secs(7));
         assert_eq!((later.arrivals[0].target, later.arrivals[0].achieved), (5.0, 0.0));
     }
 }

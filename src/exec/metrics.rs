@@ -16,9 +16,10 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
-use super::latency::{Samples, latency, micros, millis, new_histogram, record};
+use super::latency::{Samples, encoded, latency, micros, millis, new_histogram, record};
 use super::result::{Latency, Spread, Status};
 use super::session_metrics::{SessionEnd, SessionMetrics, SessionTally};
+use super::timeline::{MarkKind, Timeline, TimelineReport};
 use super::window::{Recent, Window};
 
 /// What a request's answer said, besides how long it took.
@@ -44,6 +45,7 @@ struct Table {
     total: Tally,
     groups: BTreeMap<String, GroupTally>,
     sessions: SessionTally,
+    timeline: Timeline,
     /// The live view's last seconds.
     window: Window,
 }
@@ -119,6 +121,10 @@ pub struct StepMetrics {
     pub verdicts: BTreeMap<Cow<'static, str>, u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency: Option<Latency>,
+    /// Every request's latency in microseconds, as HdrHistogram's compressed V2 format in
+    /// base64; in the report written at the end only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub histogram: Option<String>,
     /// For a fixed-rate loop: how late its passes started, across every client.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lateness: Option<Latency>,
@@ -248,16 +254,38 @@ impl Metrics {
         table.groups.get(group)?.arrivals.as_ref()?.lateness.spread()
     }
 
-    /// A client's handshake opened a session.
-    pub fn session_opened(&self) {
-        let second = self.second();
-        self.lock().sessions.opened(second);
+    /// The handshake of client `group#id` opened session `id`, `again` after the server dropped
+    /// the one before; its number in the timeline.
+    pub fn session_opened(&self, id: &str, client: (&str, u64), again: bool) -> u64 {
+        let elapsed = self.started.elapsed();
+        let mut table = self.lock();
+        table.sessions.opened(elapsed.as_secs());
+        table.timeline.opened(id, client, ms(elapsed), again)
     }
 
-    /// A session the clients held stopped being active.
-    pub fn session_ended(&self, end: SessionEnd) {
-        let second = self.second();
-        self.lock().sessions.ended(second, end);
+    /// Session `lane` stopped being active.
+    pub fn session_ended(&self, lane: u64, end: SessionEnd) {
+        let elapsed = self.started.elapsed();
+        let mut table = self.lock();
+        table.sessions.ended(elapsed.as_secs(), end);
+        table.timeline.ended(lane, end, ms(elapsed));
+    }
+
+    /// Step `step`, which started at `at`, was sent on session `lane` (a call) or named it (an
+    /// SQL check).
+    pub fn session_marked(&self, lane: u64, step: &str, kind: MarkKind, at: Instant, failed: bool) {
+        let at = ms(at.saturating_duration_since(self.started));
+        self.lock().timeline.marked(lane, step, kind, at, failed);
+    }
+
+    /// The sessions of the timeline whose ids appear in `values`.
+    pub fn sessions_named<'v>(&self, values: impl IntoIterator<Item = &'v serde_json::Value>) -> Vec<u64> {
+        self.lock().timeline.named_in(values)
+    }
+
+    /// The session timeline so far.
+    pub fn timeline(&self) -> TimelineReport {
+        self.lock().timeline.report()
     }
 
     /// An expired session was opened again (besides counting as opened).
@@ -280,11 +308,20 @@ impl Metrics {
 
     /// Everything counted so far, the second being filled included.
     pub fn report(&self) -> MetricsReport {
+        self.report_with(false)
+    }
+
+    /// The report at the end: with each histogram whole, for `report.html` and `runner merge`.
+    pub fn final_report(&self) -> MetricsReport {
+        self.report_with(true)
+    }
+
+    fn report_with(&self, histograms: bool) -> MetricsReport {
         let table = self.lock();
         MetricsReport {
-            total: table.total.report(),
+            total: table.total.report(histograms),
             steps: (table.steps.iter())
-                .map(|(name, tally)| (name.to_string(), tally.report()))
+                .map(|(name, tally)| (name.to_string(), tally.report(histograms)))
                 .collect(),
             groups: (table.groups.iter())
                 .map(|(name, group)| (name.clone(), group.report()))
@@ -351,6 +388,10 @@ impl Default for Metrics {
     fn default() -> Self {
         Self::new()
     }
+}
+
+fn ms(elapsed: Duration) -> f64 {
+    crate::duration_text::millis(elapsed)
 }
 
 /// Counts by a static name, as a report holds them (which may also be read back from a file).
@@ -436,7 +477,7 @@ impl Tally {
         self.series.at(second).errors += 1;
     }
 
-    fn report(&self) -> StepMetrics {
+    fn report(&self, histogram: bool) -> StepMetrics {
         let mut series = self.series.points.clone();
         series.extend(self.series.point());
         StepMetrics {
@@ -447,6 +488,7 @@ impl Tally {
             statuses: self.statuses.clone(),
             verdicts: borrowed(&self.verdicts),
             latency: latency(&self.latency),
+            histogram: (histogram && !self.latency.is_empty()).then(|| encoded(&self.latency)),
             lateness: latency(&self.lateness.histogram()),
             series,
         }

@@ -23,14 +23,17 @@ mod scope;
 mod series;
 mod session;
 mod session_metrics;
+mod shard;
 mod shared;
 mod step;
 mod thresholds;
+mod timeline;
 mod timer;
 mod transcript;
 mod window;
 
 pub use event::{Actor, Event, Exchange};
+pub use latency::decoded as decoded_histogram;
 pub use metrics::{ArrivalMetrics, GroupMetrics, MetricsReport, Point, StepMetrics};
 pub use record::Record;
 pub use result::{
@@ -39,7 +42,9 @@ pub use result::{
 pub use run::Run;
 pub use scenario::run_scenario;
 pub use session_metrics::{SessionMetrics, SessionPoint};
+pub use shard::{Shard, ShardError};
 pub use thresholds::ThresholdResult;
+pub use timeline::{Lane, LaneEnd, MAX_LANES, MAX_MARKS, Mark, MarkKind, TimelineReport};
 pub use transcript::{FIRST_EXCHANGES, TranscriptMode};
 
 #[cfg(test)]

@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::metrics::MetricsReport;
+use super::shard::Shard;
 use super::thresholds::ThresholdResult;
+use super::timeline::TimelineReport;
 use crate::assert::AssertionResult;
 use crate::kind::Kind;
 use crate::source::Pos;
@@ -72,6 +74,13 @@ pub struct ScenarioResult {
     /// then).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub thresholds: Vec<ThresholdResult>,
+    /// The clients' MCP sessions, one lane each (a sample of them past
+    /// [`MAX_LANES`](super::MAX_LANES)), for `report.html`.
+    #[serde(default, skip_serializing_if = "TimelineReport::is_empty")]
+    pub timeline: TimelineReport,
+    /// The part of the run this was (`--shard`); absent for a whole run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Shard>,
 }
 
 impl ScenarioResult {

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
 
 use super::record::Record;
+use super::shard::Shard;
 use super::transcript::TranscriptMode;
 
 /// One invocation of `runner run`: what all its scenarios share.
@@ -23,6 +24,8 @@ pub struct Run {
     pub record: Record,
     /// Which exchanges `transcript.jsonl` keeps.
     pub transcript: TranscriptMode,
+    /// The part of the run this process runs (`--shard`); all of it by default.
+    pub shard: Shard,
 }
 
 impl Run {
@@ -35,6 +38,7 @@ impl Run {
             cancel,
             record: Record::default(),
             transcript: TranscriptMode::default(),
+            shard: Shard::default(),
         }
     }
 

@@ -15,6 +15,7 @@ use super::event::Event;
 use super::live;
 use super::result::{ClientResult, ScenarioResult, Status};
 use super::run::Run;
+use super::shard::Shard;
 use super::shared::Shared;
 use super::thresholds::judge_at_end;
 use crate::duration_text::millis;
@@ -29,7 +30,7 @@ pub async fn run_scenario(plan: Arc<Plan>, run: &Run, events: Sender<Event>) -> 
             groups: plan
                 .groups
                 .iter()
-                .map(|g| (g.name.as_str().into(), instances(g)))
+                .map(|g| (g.name.as_str().into(), instances(g, run.shard)))
                 .collect(),
         })
         .await;
@@ -73,7 +74,7 @@ pub async fn run_scenario(plan: Arc<Plan>, run: &Run, events: Sender<Event>) -> 
         shared.databases.settle().await;
     }
     let clients_passed = clients.iter().all(|c| c.status.passed()) && arrivals.iter().all(|a| a.status.passed());
-    let metrics = shared.metrics.report();
+    let metrics = shared.metrics.final_report();
     let (thresholds, breached) = judge_at_end(&plan.thresholds, &metrics, breach);
     error = error.or(breached);
     // Only a run that went through without checking anything is "no assertion ran"; a run that
@@ -108,6 +109,8 @@ pub async fn run_scenario(plan: Arc<Plan>, run: &Run, events: Sender<Event>) -> 
         latency: shared.metrics.latency(),
         metrics,
         thresholds,
+        timeline: shared.metrics.timeline(),
+        shard: run.shard.is_part().then_some(run.shard),
     }
 }
 
@@ -154,15 +157,17 @@ async fn run_groups(shared: &Arc<Shared>) -> Groups {
         let shared = shared.clone();
         match &group.instances {
             Instances::Count(count) => {
-                for id in 1..=*count {
+                let first = index;
+                index += count;
+                let owned = (1..=*count).filter(|id| shared.shard.owns(id - 1));
+                for id in owned {
                     let instance = Instance {
                         group: group.name.as_str().into(),
                         client_id: id,
-                        index,
+                        index: first + id - 1,
                         delay: start_delay(group, *count, id),
                         shows_first: true,
                     };
-                    index += 1;
                     let shared = shared.clone();
                     tasks.spawn(async move {
                         let group = &shared.plan.groups[g];
@@ -174,8 +179,9 @@ async fn run_groups(shared: &Arc<Shared>) -> Groups {
             }
             Instances::Arrivals(plan) => {
                 let (first, start) = (arrival_index, started + group.start_after);
+                // Indexes as in the whole run, whose schedule this shard's is a part of.
                 arrival_index += plan.scheduled();
-                let plan = plan.clone();
+                let plan = shared.shard.arrivals(plan);
                 tasks.spawn(async move { Ended::Arrivals(g, arrivals::run(shared, g, &plan, start, first).await) });
             }
         }
@@ -196,12 +202,12 @@ async fn run_groups(shared: &Arc<Shared>) -> Groups {
     }
 }
 
-/// A group's instances as the progress display counts them: its `count`, or the arrivals its
-/// schedule holds.
-fn instances(group: &GroupPlan) -> u64 {
+/// A group's instances in `shard` as the progress display counts them: its share of the
+/// `count`, or the arrivals its part of the schedule holds.
+fn instances(group: &GroupPlan, shard: Shard) -> u64 {
     match &group.instances {
-        Instances::Count(count) => *count,
-        Instances::Arrivals(plan) => plan.scheduled(),
+        Instances::Count(count) => shard.share(*count),
+        Instances::Arrivals(plan) => shard.arrivals(plan).scheduled(),
     }
 }
 

@@ -50,6 +50,9 @@ pub struct Connection {
     pub handshake: Option<Handshake>,
     /// While its session counts as active in the scenario's metrics: when it was last answered.
     pub active: Option<Instant>,
+    /// Its last session's number in the scenario's timeline, kept after the session ended: the
+    /// client still sends its id until it opens another.
+    pub lane: Option<u64>,
 }
 
 /// Every MCP connection of a client, and the session history.

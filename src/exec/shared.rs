@@ -16,6 +16,7 @@ use super::event::Event;
 use super::metrics::Metrics;
 use super::record::Record;
 use super::run::Run;
+use super::shard::Shard;
 use super::transcript::TranscriptMode;
 use crate::plan::Plan;
 
@@ -37,6 +38,8 @@ pub struct Shared {
     pub cancel: CancellationToken,
     /// How much of each loop's passes the results keep.
     pub record: Record,
+    /// The part of the run this process runs.
+    pub shard: Shard,
     /// The scenario's barriers.
     pub barriers: Barriers,
     /// The scenario's database pools.
@@ -62,7 +65,7 @@ impl Shared {
         ];
         Self {
             scenario: plan.name.as_str().into(),
-            barriers: Barriers::new(&plan.barriers),
+            barriers: Barriers::new(&plan.barriers.iter().map(|b| run.shard.barrier(b)).collect::<Vec<_>>()),
             databases: Databases::default(),
             metrics: Metrics::new(),
             globals,
@@ -70,6 +73,7 @@ impl Shared {
             transcript: run.transcript,
             cancel: run.cancel.child_token(),
             record: run.record,
+            shard: run.shard,
             started: tokio::time::Instant::now(),
             before: std::sync::OnceLock::new(),
             zero_counts: crate::plan::zero_counts(plan.steps()),

@@ -173,6 +173,54 @@ async fn barriers_release_every_instance_together() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_shard_runs_its_own_instances_and_its_barriers_wait_for_them_alone() {
+    let (events, _) = mpsc::channel(1);
+    let shard = Shard { index: 1, count: 3 };
+    let run = Run {
+        shard,
+        ..Run::new(CancellationToken::new())
+    };
+    let text = "clients:\n  a:\n    count: 5\n    ramp_up: 5s\n    steps:\n      - barrier: go\n      - check: \"{{ client.index < 5 }}\"\n  b:\n    count: 1\n    steps:\n      - check: \"{{ true }}\"\n";
+    let result = run_scenario(plan(text), &run, events).await;
+    assert_eq!(result.status, Status::Passed, "{:?}", result.error);
+    // Instances 1 and 4 (from 0) of `a` are this shard's, with their ids, indexes and ramp-up
+    // slots in the whole run; `b`'s one instance is shard 0's.
+    let clients: Vec<_> = (result.clients.iter())
+        .map(|c| (c.group.as_str(), c.client_id, c.index, c.start_ms))
+        .collect();
+    assert_eq!(clients, [("a", 2, 1, 1000.0), ("a", 5, 4, 4000.0)]);
+    // The barrier opened once both of this shard's parties came, at 4 s.
+    let left: Vec<f64> = result
+        .clients
+        .iter()
+        .map(|c| c.start_ms + c.steps[0].elapsed_ms)
+        .collect();
+    assert_eq!(left, [4000.0; 2]);
+    assert_eq!(result.shard, Some(shard));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_shard_runs_its_share_of_an_arrival_rate() {
+    let (events, _) = mpsc::channel(1);
+    let run = Run {
+        shard: Shard { index: 0, count: 2 },
+        ..Run::new(CancellationToken::new())
+    };
+    let result = run_scenario(plan(&arrivals("{ rate: 10/s, for: 2s }", QUICK_CHECK)), &run, events).await;
+    let group = &result.arrivals[0];
+    assert_eq!((group.scheduled, group.started), (10, 10));
+    let starts: Vec<f64> = group.instances.iter().take(2).map(|c| c.start_ms).collect();
+    assert_eq!(starts, [0.0, 200.0], "5 a second");
+    let ids: Vec<u64> = group.instances.iter().take(3).map(|c| c.client_id).collect();
+    assert_eq!(
+        ids,
+        [1, 3, 5],
+        "the whole run's arrivals 1, 3, 5…; shard 1's are 2, 4, 6…"
+    );
+    assert_eq!((group.kept, group.omitted), (10, 0), "its own first ten are kept");
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_barrier_whose_peer_failed_fails_with_the_reason() {
     let result = run(
         "clients:\n  a:\n    steps:\n      - barrier: go\n      - check: \"{{ true }}\"\n  b:\n    steps:\n      - check: \"{{ false }}\"\n      - barrier: go\n",

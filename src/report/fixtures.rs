@@ -55,6 +55,8 @@ pub(crate) fn scenario(name: &str, clients: Vec<ClientResult>) -> ScenarioResult
         latency: BTreeMap::new(),
         metrics: Default::default(),
         thresholds: Vec::new(),
+        timeline: Default::default(),
+        shard: None,
     }
 }
 

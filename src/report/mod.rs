@@ -1,6 +1,7 @@
 //! Everything the user sees: diagnostics summaries, the plan tree, progress and results.
 //!
 //! - [`console`]: every line printed to stdout and stderr, masked and escaped.
+//! - [`junit`] and [`html`]: `junit.xml` and `report.html`, made from a scenario's result.
 //! - [`results`]: the result folder, client files and `report.json`, written atomically.
 //! - [`transcript`]: `transcript.jsonl` with secrets masked, and the per-scenario router.
 //! - [`progress`]: bars on a terminal, plain status lines elsewhere.
@@ -10,6 +11,7 @@
 pub mod console;
 #[cfg(test)]
 mod fixtures;
+pub mod html;
 pub mod junit;
 mod plan_tree;
 pub mod progress;

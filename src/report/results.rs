@@ -75,18 +75,24 @@ pub fn report_value(result: &ScenarioResult) -> io::Result<Value> {
     Ok(Value::Object(report))
 }
 
+/// Writes `report.html` into `dir`.
+pub fn write_html(dir: &Path, result: &ScenarioResult) -> io::Result<PathBuf> {
+    let page = crate::report::html::html(result).map_err(io::Error::other)?;
+    write_text(&dir.join("report.html"), &page)
+}
+
 /// Serializes `value` as pretty JSON (with a final newline), masked, to `path`, atomically.
 pub fn write_json<T: Serialize + ?Sized>(path: &Path, value: &T) -> io::Result<PathBuf> {
     write_atomic(path, &masked_json(value)?)?;
     Ok(path.to_path_buf())
 }
 
-/// Writes the reports made from `report.json` again — `junit.xml` — in `dir`, a scenario's
-/// results folder, or in each of its sub-folders that is one (a run of several scenarios); the
-/// files written.
+/// Writes the reports made from `report.json` again — `junit.xml` and `report.html` — in `dir`, a
+/// scenario's results folder, or in each of its sub-folders that is one (a run of several
+/// scenarios); the files written.
 pub fn rerender(dir: &Path) -> Result<Vec<PathBuf>, RerenderError> {
     if dir.join("report.json").is_file() {
-        return Ok(vec![rerender_one(dir)?]);
+        return rerender_one(dir);
     }
     let entries = fs::read_dir(dir).map_err(|source| RerenderError::Read {
         path: dir.to_path_buf(),
@@ -100,10 +106,11 @@ pub fn rerender(dir: &Path) -> Result<Vec<PathBuf>, RerenderError> {
     if folders.is_empty() {
         return Err(RerenderError::NoReport(dir.to_path_buf()));
     }
-    folders.iter().map(|folder| rerender_one(folder)).collect()
+    let written = folders.iter().map(|folder| rerender_one(folder));
+    Ok(written.collect::<Result<Vec<_>, _>>()?.concat())
 }
 
-fn rerender_one(dir: &Path) -> Result<PathBuf, RerenderError> {
+fn rerender_one(dir: &Path) -> Result<Vec<PathBuf>, RerenderError> {
     let path = dir.join("report.json");
     let read = |source| RerenderError::Read {
         path: path.clone(),
@@ -115,12 +122,13 @@ fn rerender_one(dir: &Path) -> Result<PathBuf, RerenderError> {
         source,
     })?;
     let junit = dir.join("junit.xml");
-    write_text(&junit, &crate::report::junit::junit(std::slice::from_ref(&result))).map_err(|source| {
-        RerenderError::Write {
-            path: junit.clone(),
-            source,
-        }
-    })
+    let written = write_text(&junit, &crate::report::junit::junit(std::slice::from_ref(&result)));
+    let junit = written.map_err(|source| RerenderError::Write { path: junit, source })?;
+    let html = write_html(dir, &result).map_err(|source| RerenderError::Write {
+        path: dir.join("report.html"),
+        source,
+    })?;
+    Ok(vec![junit, html])
 }
 
 /// Why a folder's reports could not be written again.

@@ -53,6 +53,7 @@ impl Suite {
         let run = Run {
             record: options.record,
             transcript: options.transcript,
+            shard: options.shard,
             ..Run::new(cancel.clone())
         };
         let several = self.plans.len() > 1;

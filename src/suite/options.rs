@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use super::schedule::Schedule;
 use crate::exec::Record;
+use crate::exec::Shard;
 use crate::exec::TranscriptMode;
 use crate::report::ProgressMode;
 
@@ -25,4 +26,6 @@ pub struct Options {
     pub transcript_body_limit: u64,
     /// How much of each loop's passes the results keep.
     pub record: Record,
+    /// The part of each scenario this process runs.
+    pub shard: Shard,
 }

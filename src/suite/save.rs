@@ -1,5 +1,5 @@
-//! A scenario's results on disk: its client and arrival group files, `report.json` and
-//! `junit.xml`, beside its transcript.
+//! A scenario's results on disk: its client and arrival group files, `report.json`, `junit.xml`
+//! and `report.html`, beside its transcript.
 
 use std::io;
 use std::path::PathBuf;
@@ -31,7 +31,8 @@ pub(super) fn save(
             .try_for_each(|a| results::write_json(&dir.join(results::arrivals_file_name(a)), a).map(drop))
     })
     .and_then(|()| results::write_report(&dir, &result))
-    .and_then(|_| results::write_text(&dir.join("junit.xml"), &junit(std::slice::from_ref(&result))));
+    .and_then(|_| results::write_text(&dir.join("junit.xml"), &junit(std::slice::from_ref(&result))))
+    .and_then(|_| results::write_html(&dir, &result));
     match written {
         Ok(_) => Ok(Saved { dir, result }),
         Err(source) => Err(Unsaved { dir, source }),

@@ -36,6 +36,7 @@ fn options(out: &Path, schedule: Schedule) -> Options {
         transcript: TranscriptMode::Failures,
         transcript_body_limit: 64 * 1024,
         record: crate::exec::Record::Bounded,
+        shard: Default::default(),
     }
 }
 

@@ -35,6 +35,8 @@ impl Leaf for Sql {
         if answer.is_ok() {
             (ctx.shared.metrics).answered(attempt.step, started.elapsed(), metrics::Answer::default());
         }
+        let rows = answer.as_ref().ok().map(|document| &document["rows"]);
+        ctx.named_sessions = ctx.shared.metrics.sessions_named(values.iter().chain(rows));
         let masked = mask_url(&url);
         let request = json!({"connection": name, "url": masked, "query": self.query.text, "params": values});
         let response = match &answer {

@@ -20,13 +20,14 @@ impl Leaf for Initialize {
         };
         let shared = ctx.shared;
         let metrics = &shared.metrics;
+        let client = ctx.actor.clone();
         let connection = connection_for(ctx, &self.connection).await?;
         let answer = open(&mut connection.client, &handshake).await?;
         connection.handshake = Some(handshake);
         let opened = Opened::of(&connection.client);
         let session = opened.id.clone();
         if answer.result.is_some() {
-            life::opened(connection, metrics);
+            life::opened(connection, metrics, &client, false);
             ctx.opened(opened);
         }
         Ok(Answered::new(answer, session, None).into_outcome(ctx, attempt))

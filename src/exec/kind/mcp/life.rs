@@ -1,24 +1,27 @@
-//! How a connection's own session counts in the scenario's session metrics: it becomes active
-//! when a handshake gets an id, and each answer either keeps it active (and marks when it was
-//! last answered) or ends it. Kept apart from sending, so that the rules read in one place.
+//! How a connection's own session counts in the scenario's session metrics and timeline: it
+//! becomes active when a handshake gets an id, and each answer either keeps it active (and marks
+//! when it was last answered) or ends it. Kept apart from sending, so that the rules read in one
+//! place.
 
 use tokio::time::Instant;
 
 use super::{Message, Verdict};
+use crate::exec::event::Actor;
 use crate::exec::metrics::Metrics;
 use crate::exec::session::Connection;
 use crate::exec::session_metrics::SessionEnd;
 
-/// A handshake on `connection` opened a session (one with an id); a session it still held is
-/// let go, as the server keeps it.
-pub(super) fn opened(connection: &mut Connection, metrics: &Metrics) {
-    if connection.client.session_id().is_none() {
+/// A handshake of `client` on `connection` opened a session (one with an id), `again` after the
+/// server dropped the one before; a session it still held is let go, as the server keeps it.
+pub(super) fn opened(connection: &mut Connection, metrics: &Metrics, client: &Actor, again: bool) {
+    let Some(id) = connection.client.session_id() else {
         return;
+    };
+    let lane = metrics.session_opened(id, (&client.group, client.client_id), again);
+    if let (Some(_), Some(before)) = (connection.active.replace(Instant::now()), connection.lane) {
+        metrics.session_ended(before, SessionEnd::LeftOpen);
     }
-    if connection.active.replace(Instant::now()).is_some() {
-        metrics.session_ended(SessionEnd::LeftOpen);
-    }
-    metrics.session_opened();
+    connection.lane = Some(lane);
 }
 
 /// `message` on the connection's own session got an answer of `status` that says `verdict`.
@@ -29,7 +32,7 @@ pub(super) fn answered(
     status: u16,
     verdict: Option<Verdict>,
 ) {
-    let Some(last) = connection.active else {
+    let (Some(last), Some(lane)) = (connection.active, connection.lane) else {
         return;
     };
     let end = match verdict {
@@ -47,14 +50,14 @@ pub(super) fn answered(
         }
     };
     connection.active = None;
-    metrics.session_ended(end);
+    metrics.session_ended(lane, end);
 }
 
 /// The client lets go of `connections` (`forget`, or its end) without telling the server.
 pub fn left<'c>(connections: impl IntoIterator<Item = &'c Connection>, metrics: &Metrics) {
     for connection in connections {
-        if connection.active.is_some() {
-            metrics.session_ended(SessionEnd::LeftOpen);
+        if let (Some(_), Some(lane)) = (connection.active, connection.lane) {
+            metrics.session_ended(lane, SessionEnd::LeftOpen);
         }
     }
 }

@@ -161,6 +161,7 @@ async fn connection_for<'c>(ctx: &'c mut Ctx<'_>, conn: &McpConn) -> Result<&'c 
             client: McpClient::new(settings),
             handshake: None,
             active: None,
+            lane: None,
         });
         ctx.mcp.by_connection.insert(conn.name.clone(), connection);
     }
@@ -221,6 +222,7 @@ async fn send_own(ctx: &mut Ctx<'_>, conn: &McpConn, message: &Message) -> Resul
         return Ok(Answered::new(answer, session, verdict));
     }
     // The 404 goes in the transcript whole; start over.
+    let client = ctx.actor.clone();
     let connection = connection_for(ctx, conn).await?;
     connection.client.dismiss(&answer);
     let handshake = connection.handshake.clone().ok_or(StepError::NoHandshake)?;
@@ -231,7 +233,7 @@ async fn send_own(ctx: &mut Ctx<'_>, conn: &McpConn, message: &Message) -> Resul
     if reopened.result.is_none() {
         return Err(StepError::Reinitialize(reopened.status));
     }
-    life::opened(connection, metrics);
+    life::opened(connection, metrics, &client, true);
     metrics.session_reinitialized();
     let answer = deliver(&mut connection.client, message).await?;
     let session = connection.client.session_id().map(str::to_string);
@@ -248,6 +250,9 @@ async fn send_own(ctx: &mut Ctx<'_>, conn: &McpConn, message: &Message) -> Resul
 /// own session stays as it was. `on_expired` does not apply: the session is not the
 /// connection's to open again.
 async fn send_as(ctx: &mut Ctx<'_>, conn: &McpConn, message: &Message, session: String) -> Result<Answered, StepError> {
+    // Marked on the chosen session's lane, if it is one of the clients': a probe of a session
+    // after its end shows there.
+    ctx.named_sessions = ctx.shared.metrics.sessions_named([&Value::from(session.as_str())]);
     let version = conn.plan.protocol_version.as_str();
     let connection = connection_for(ctx, conn).await?;
     let mut client = connection.client.on_session(session, version);
