@@ -1,6 +1,8 @@
 //! The CI files docs/ci.md gives users: the GitHub Actions workflow is read as YAML and its
 //! trigger, service and steps checked; the plain script is run for real, with the lab as the
-//! server under test, on a scenario that passes and one that fails.
+//! server under test, on a scenario that passes and one that fails. And docs/scale-out.md's
+//! Kubernetes manifest: its documents, their kinds and the shard count they agree on, and its
+//! scenario validated by the real binary.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -134,4 +136,66 @@ async fn the_plain_script_runs_the_scenarios_against_the_server_and_gives_their_
     let (code, printed, _, _dir) = run_script(&PASSES.replace("text: hi\n", "text: bye\n")).await;
     assert_eq!(code, Some(1), "{printed}");
     assert!(printed.contains("expected \"bye\", found \"hi\""), "{printed}");
+}
+
+/// The documents of docs/scale-out/indexed-job.yaml.
+fn manifest() -> Vec<Value> {
+    let text = std::fs::read_to_string(root().join("docs/scale-out/indexed-job.yaml")).unwrap();
+    serde_saphyr::from_multiple(&text).unwrap()
+}
+
+#[test]
+fn the_indexed_job_runs_n_shards_into_one_volume_and_merges_them() {
+    let documents = manifest();
+    let kinds: Vec<&str> = documents.iter().map(|d| d["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["PersistentVolumeClaim", "ConfigMap", "Job", "Job"]);
+    let (claim, scenarios, shards, merge) = (&documents[0], &documents[1], &documents[2], &documents[3]);
+    assert_eq!(shards["apiVersion"], "batch/v1");
+    let spec = &shards["spec"];
+    assert_eq!(spec["completionMode"], "Indexed");
+    let n = spec["completions"].as_u64().unwrap();
+    assert_eq!(spec["parallelism"].as_u64(), Some(n));
+    assert!(claim["spec"]["accessModes"][0] == "ReadWriteMany");
+
+    let pod = |job: &Value| job["spec"]["template"]["spec"].clone();
+    let script = |job: &Value| pod(job)["containers"][0]["command"][2].as_str().unwrap().to_string();
+    let run = script(shards);
+    assert!(run.contains(&format!("--shard \"$JOB_COMPLETION_INDEX/{n}\"")), "{run}");
+    assert!(run.contains("--out \"/results/shard-$JOB_COMPLETION_INDEX\""), "{run}");
+    let merging = script(merge);
+    let folders: Vec<String> = (0..n).map(|i| format!("/results/shard-{i}")).collect();
+    assert!(
+        merging.contains(&format!("runner merge {} --out", folders.join(" "))),
+        "{merging}"
+    );
+    assert!(merging.contains(&format!("-ge {n} ]")), "{merging}");
+
+    // Each pod mounts the volumes it names, and they are the claim and the config map above.
+    for job in [shards, merge] {
+        let pod = pod(job);
+        let mounts = pod["containers"][0]["volumeMounts"].as_array().unwrap();
+        for mount in mounts {
+            let name = &mount["name"];
+            let volume = pod["volumes"].as_array().unwrap().iter().find(|v| &v["name"] == name);
+            let volume = volume.unwrap_or_else(|| panic!("no volume {name}"));
+            let source = volume["persistentVolumeClaim"]["claimName"].as_str();
+            let source = source.or(volume["configMap"]["name"].as_str()).unwrap();
+            assert!([&claim["metadata"]["name"], &scenarios["metadata"]["name"]].contains(&&Value::from(source)));
+        }
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    for (file, text) in scenarios["data"].as_object().unwrap() {
+        std::fs::write(dir.path().join(file), text.as_str().unwrap()).unwrap();
+    }
+    let validated = std::process::Command::new(env!("CARGO_BIN_EXE_runner"))
+        .arg("validate")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        validated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&validated.stderr)
+    );
 }

@@ -19,8 +19,10 @@ use crate::diagnostic::{Diagnostic, render_all};
 use crate::load::{Overrides, load};
 use crate::mask::{self, Masker};
 use crate::plan::Plan;
+use crate::report::merge::merge;
 use crate::report::results::rerender;
 use crate::report::{console, plan_tree};
+use crate::report::{run_summary, scenario_summary};
 
 /// Exit code of a run where every scenario passed (or every file is valid).
 pub const EXIT_OK: u8 = 0;
@@ -75,11 +77,22 @@ enum Command {
     Schema,
     /// Serve the reference MCP server, which records every session's life in a database.
     Lab(lab::LabArgs),
-    /// Write junit.xml again from the report.json of results folders, without running anything.
+    /// Write junit.xml and report.html again from the report.json of results folders, without
+    /// running anything.
     Report {
         /// Results folders: a scenario's, or a run's with one sub-folder per scenario.
         #[arg(required = true)]
         dirs: Vec<PathBuf>,
+    },
+    /// Combine the results folders of a run's shards (`run --shard I/N`) into one: counts summed,
+    /// histograms merged, thresholds judged again, its reports written.
+    Merge {
+        /// The shards' results folders: each a scenario's, or a run's with one per scenario.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Where the merged results go (one sub-folder per scenario when several).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
     },
 }
 
@@ -143,6 +156,7 @@ impl Cli {
             }
             Some(Command::Lab(args)) => lab::lab(args),
             Some(Command::Report { dirs }) => rerender_reports(&dirs),
+            Some(Command::Merge { dirs, out }) => merge_shards(&dirs, &out),
         };
         ExitCode::from(code)
     }
@@ -154,7 +168,7 @@ impl Cli {
             None => Some(&self.run.vars),
             Some(Command::Run(args)) => Some(&args.vars),
             Some(Command::Validate { vars, .. } | Command::Plan { vars, .. }) => Some(vars),
-            Some(Command::Schema | Command::Lab(_) | Command::Report { .. }) => None,
+            Some(Command::Schema | Command::Lab(_) | Command::Report { .. } | Command::Merge { .. }) => None,
         }
     }
 }
@@ -176,6 +190,29 @@ fn rerender_reports(dirs: &[PathBuf]) -> u8 {
         }
     }
     code
+}
+
+/// `runner merge`: each scenario's shards as one, with its summary; exit 1 when a merged
+/// scenario failed, 2 when the shards could not be merged.
+fn merge_shards(dirs: &[PathBuf], out: &std::path::Path) -> u8 {
+    let merged = match merge(dirs, out) {
+        Ok(merged) => merged,
+        Err(e) => {
+            console::err(&format!("error: {e}\n"));
+            return EXIT_INVALID;
+        }
+    };
+    for scenario in &merged {
+        let summary = scenario_summary(&scenario.result);
+        let (parts, dir) = (scenario.parts, scenario.dir.display());
+        console::out(&format!("{summary}  merged from {parts} shards: {dir}\n"));
+    }
+    let results: Vec<_> = merged.into_iter().map(|m| m.result).collect();
+    console::out(&run_summary(&results));
+    match results.iter().all(|r| r.status.passed()) {
+        true => EXIT_OK,
+        false => EXIT_FAILED,
+    }
 }
 
 /// The JSON Schema as `runner schema` prints it (and `schemas/scenario.schema.json` holds it).

@@ -57,10 +57,13 @@ pub fn encoded(h: &Histogram<u64>) -> String {
     BASE64.encode(bytes)
 }
 
-/// A histogram [`encoded`] (or written by any HdrHistogram); none when `text` is not one.
+/// A histogram [`encoded`] (or written by any HdrHistogram), resizing as [`new_histogram`]'s do so
+/// that others add to it; none when `text` is not one.
 pub fn decoded(text: &str) -> Option<Histogram<u64>> {
     let bytes = BASE64.decode(text).ok()?;
-    Deserializer::new().deserialize(&mut bytes.as_slice()).ok()
+    let mut histogram: Histogram<u64> = Deserializer::new().deserialize(&mut bytes.as_slice()).ok()?;
+    histogram.auto(true);
+    Some(histogram)
 }
 
 /// The percentiles of a histogram, in milliseconds; none for an empty one.

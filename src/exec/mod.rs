@@ -33,7 +33,7 @@ mod transcript;
 mod window;
 
 pub use event::{Actor, Event, Exchange};
-pub use latency::decoded as decoded_histogram;
+pub use latency::{decoded as decoded_histogram, encoded as encoded_histogram, latency as latency_of};
 pub use metrics::{ArrivalMetrics, GroupMetrics, MetricsReport, Point, StepMetrics};
 pub use record::Record;
 pub use result::{
@@ -43,7 +43,7 @@ pub use run::Run;
 pub use scenario::run_scenario;
 pub use session_metrics::{SessionMetrics, SessionPoint};
 pub use shard::{Shard, ShardError};
-pub use thresholds::ThresholdResult;
+pub use thresholds::{ThresholdResult, judge_at_end};
 pub use timeline::{Lane, LaneEnd, MAX_LANES, MAX_MARKS, Mark, MarkKind, TimelineReport};
 pub use transcript::{FIRST_EXCHANGES, TranscriptMode};
 

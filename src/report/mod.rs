@@ -2,6 +2,7 @@
 //!
 //! - [`console`]: every line printed to stdout and stderr, masked and escaped.
 //! - [`junit`] and [`html`]: `junit.xml` and `report.html`, made from a scenario's result.
+//! - [`merge`]: `runner merge`, the results of a run's shards as one.
 //! - [`results`]: the result folder, client files and `report.json`, written atomically.
 //! - [`transcript`]: `transcript.jsonl` with secrets masked, and the per-scenario router.
 //! - [`progress`]: bars on a terminal, plain status lines elsewhere.
@@ -13,6 +14,7 @@ pub mod console;
 mod fixtures;
 pub mod html;
 pub mod junit;
+pub mod merge;
 mod plan_tree;
 pub mod progress;
 mod reporter;

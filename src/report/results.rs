@@ -17,6 +17,8 @@ use serde_json::{Map, Value, json};
 
 use crate::exec::{ArrivalsResult, ClientResult, ScenarioResult};
 use crate::mask::masker;
+use crate::report::html::html;
+use crate::report::junit::junit;
 
 /// The longest slug a file name gets (before any disambiguating suffix).
 const MAX_SLUG: usize = 64;
@@ -75,26 +77,54 @@ pub fn report_value(result: &ScenarioResult) -> io::Result<Value> {
     Ok(Value::Object(report))
 }
 
-/// Writes `report.html` into `dir`.
-pub fn write_html(dir: &Path, result: &ScenarioResult) -> io::Result<PathBuf> {
-    let page = crate::report::html::html(result).map_err(io::Error::other)?;
-    write_text(&dir.join("report.html"), &page)
-}
-
 /// Serializes `value` as pretty JSON (with a final newline), masked, to `path`, atomically.
 pub fn write_json<T: Serialize + ?Sized>(path: &Path, value: &T) -> io::Result<PathBuf> {
     write_atomic(path, &masked_json(value)?)?;
     Ok(path.to_path_buf())
 }
 
-/// Writes the reports made from `report.json` again — `junit.xml` and `report.html` — in `dir`, a
-/// scenario's results folder, or in each of its sub-folders that is one (a run of several
-/// scenarios); the files written.
-pub fn rerender(dir: &Path) -> Result<Vec<PathBuf>, RerenderError> {
-    if dir.join("report.json").is_file() {
-        return rerender_one(dir);
+/// Writes everything a scenario's folder holds but its transcript: the client and arrival group
+/// files, `report.json`, and the reports made from it.
+pub fn write_folder(dir: &Path, result: &ScenarioResult) -> io::Result<()> {
+    write_clients(dir, &result.clients)?;
+    for arrivals in &result.arrivals {
+        write_json(&dir.join(arrivals_file_name(arrivals)), arrivals)?;
     }
-    let entries = fs::read_dir(dir).map_err(|source| RerenderError::Read {
+    write_report(dir, result)?;
+    write_reports(dir, result).map(drop)
+}
+
+/// Writes the reports made from a scenario's result — `junit.xml` and `report.html` — in `dir`;
+/// the files written.
+pub fn write_reports(dir: &Path, result: &ScenarioResult) -> io::Result<Vec<PathBuf>> {
+    let junit = write_text(&dir.join("junit.xml"), &junit(std::slice::from_ref(result)))?;
+    let page = html(result).map_err(io::Error::other)?;
+    let html = write_text(&dir.join("report.html"), &page)?;
+    Ok(vec![junit, html])
+}
+
+/// Writes the reports made from `report.json` again in `dir`, a scenario's results folder, or
+/// in each of its sub-folders that is one (a run of several scenarios); the files written.
+pub fn rerender(dir: &Path) -> Result<Vec<PathBuf>, FolderError> {
+    let mut written = Vec::new();
+    for folder in scenario_folders(dir)? {
+        let result = read_report(&folder)?;
+        let reports = write_reports(&folder, &result).map_err(|source| FolderError::Write {
+            path: folder.clone(),
+            source,
+        })?;
+        written.extend(reports);
+    }
+    Ok(written)
+}
+
+/// `dir` when it is a scenario's results folder (it holds `report.json`), else each of its
+/// sub-folders that is one, in name order.
+pub fn scenario_folders(dir: &Path) -> Result<Vec<PathBuf>, FolderError> {
+    if dir.join("report.json").is_file() {
+        return Ok(vec![dir.to_path_buf()]);
+    }
+    let entries = fs::read_dir(dir).map_err(|source| FolderError::Read {
         path: dir.to_path_buf(),
         source,
     })?;
@@ -104,41 +134,29 @@ pub fn rerender(dir: &Path) -> Result<Vec<PathBuf>, RerenderError> {
         .collect();
     folders.sort();
     if folders.is_empty() {
-        return Err(RerenderError::NoReport(dir.to_path_buf()));
+        return Err(FolderError::NoReport(dir.to_path_buf()));
     }
-    let written = folders.iter().map(|folder| rerender_one(folder));
-    Ok(written.collect::<Result<Vec<_>, _>>()?.concat())
+    Ok(folders)
 }
 
-fn rerender_one(dir: &Path) -> Result<Vec<PathBuf>, RerenderError> {
+/// The scenario result in `dir`'s `report.json`.
+pub fn read_report(dir: &Path) -> Result<ScenarioResult, FolderError> {
     let path = dir.join("report.json");
-    let read = |source| RerenderError::Read {
-        path: path.clone(),
-        source,
-    };
-    let text = fs::read_to_string(&path).map_err(read)?;
-    let result: ScenarioResult = serde_json::from_str(&text).map_err(|source| RerenderError::Parse {
+    let text = fs::read_to_string(&path).map_err(|source| FolderError::Read {
         path: path.clone(),
         source,
     })?;
-    let junit = dir.join("junit.xml");
-    let written = write_text(&junit, &crate::report::junit::junit(std::slice::from_ref(&result)));
-    let junit = written.map_err(|source| RerenderError::Write { path: junit, source })?;
-    let html = write_html(dir, &result).map_err(|source| RerenderError::Write {
-        path: dir.join("report.html"),
-        source,
-    })?;
-    Ok(vec![junit, html])
+    serde_json::from_str(&text).map_err(|source| FolderError::Parse { path, source })
 }
 
-/// Why a folder's reports could not be written again.
+/// Why a results folder could not be read, or its files written.
 #[derive(Debug, thiserror::Error)]
-pub enum RerenderError {
+pub enum FolderError {
     #[error("cannot read {}: {source}", path.display())]
     Read { path: PathBuf, source: io::Error },
     #[error("{} is not a report this runner reads: {source}", path.display())]
     Parse { path: PathBuf, source: serde_json::Error },
-    #[error("cannot write {}: {source}", path.display())]
+    #[error("cannot write in {}: {source}", path.display())]
     Write { path: PathBuf, source: io::Error },
     #[error("{} holds no report.json, nor do its sub-folders", .0.display())]
     NoReport(PathBuf),

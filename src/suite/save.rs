@@ -6,7 +6,6 @@ use std::path::PathBuf;
 
 use super::outcome::Unsaved;
 use crate::exec::ScenarioResult;
-use crate::report::junit::junit;
 use crate::report::results;
 
 /// A scenario whose results were written to `dir`.
@@ -23,16 +22,8 @@ pub(super) fn save(
 ) -> Result<Saved, Unsaved> {
     let written = match transcript {
         Some(Err(e)) => Err(e),
-        _ => Ok(()),
-    }
-    .and_then(|()| results::write_clients(&dir, &result.clients))
-    .and_then(|()| {
-        (result.arrivals.iter())
-            .try_for_each(|a| results::write_json(&dir.join(results::arrivals_file_name(a)), a).map(drop))
-    })
-    .and_then(|()| results::write_report(&dir, &result))
-    .and_then(|_| results::write_text(&dir.join("junit.xml"), &junit(std::slice::from_ref(&result))))
-    .and_then(|_| results::write_html(&dir, &result));
+        _ => results::write_folder(&dir, &result),
+    };
     match written {
         Ok(_) => Ok(Saved { dir, result }),
         Err(source) => Err(Unsaved { dir, source }),
