@@ -24,12 +24,23 @@ pub async fn run<A: Leaf>(ctx: &mut Ctx<'_>, step: &StepPlan, action: &A, out: &
     let began = Instant::now();
     let lane = own_lane(ctx, step);
     let failure = attempts(ctx, step, action, out).await.err();
+    let named = std::mem::take(&mut ctx.named_sessions);
     // A step the run's stop cut short neither held nor failed.
     if out.status != Status::Interrupted {
         ctx.shared.metrics.ended(&step.name, failure);
-        mark_timeline(ctx, step, lane, began, failure.is_some());
+        let marks = Marks { lane, named, began };
+        mark_timeline(ctx, step, marks, failure.is_some());
     }
     false
+}
+
+/// Where a step goes on the timeline, as [`mark_timeline`] marks it.
+struct Marks {
+    /// Its session's lane when it began.
+    lane: Option<u64>,
+    /// The sessions its last attempt named.
+    named: Vec<u64>,
+    began: Instant,
 }
 
 /// The timeline lane of the session a step sends on: its connection's own (ended or not),
@@ -48,21 +59,21 @@ fn own_lane(ctx: &Ctx<'_>, step: &StepPlan) -> Option<u64> {
 /// Marks the step on the timeline: on the lane its session had when it began and, when the
 /// session was opened again on the way, on the new one; an SQL step on each session it named,
 /// and a step with `session_id:` on the session it chose.
-fn mark_timeline(ctx: &mut Ctx<'_>, step: &StepPlan, lane: Option<u64>, began: Instant, failed: bool) {
+fn mark_timeline(ctx: &Ctx<'_>, step: &StepPlan, marks: Marks, failed: bool) {
     let metrics = &ctx.shared.metrics;
-    if let Some(lane) = lane {
-        metrics.session_marked(lane, &step.name, MarkKind::Call, began, failed);
+    if let Some(lane) = marks.lane {
+        metrics.session_marked(lane, &step.name, MarkKind::Call, marks.began, failed);
         let now = own_lane(ctx, step).filter(|&now| now != lane);
         if let Some(now) = now {
-            metrics.session_marked(now, &step.name, MarkKind::Call, began, failed);
+            metrics.session_marked(now, &step.name, MarkKind::Call, marks.began, failed);
         }
     }
     let kind = match step.action.kind() {
         Kind::Sql => MarkKind::Check,
         _ => MarkKind::Call,
     };
-    for named in std::mem::take(&mut ctx.named_sessions) {
-        metrics.session_marked(named, &step.name, kind, began, failed);
+    for named in marks.named {
+        metrics.session_marked(named, &step.name, kind, marks.began, failed);
     }
 }
 
