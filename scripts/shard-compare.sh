@@ -40,14 +40,15 @@ thresholds:
   sleep.requests: "== $((clients * calls))"
   sleep.latency.p99: "< 1s"
 YAML
-"$bin" run "$work/sharded.yaml" --out "$work/whole" --quiet > "$work/whole.log" 2>&1 || { cat "$work/whole.log"; exit 1; }
+mkdir -p "$work/logs"
+"$bin" run "$work/sharded.yaml" --out "$work/whole" --quiet > "$work/logs/whole" 2>&1 || { cat "$work/logs/whole"; exit 1; }
 pids=()
 for i in $(seq 0 $((shards - 1))); do
-    "$bin" run "$work/sharded.yaml" --shard "$i/$shards" --out "$work/shard-$i" --quiet > "$work/shard-$i.log" 2>&1 &
+    "$bin" run "$work/sharded.yaml" --shard "$i/$shards" --out "$work/shard-$i" --quiet > "$work/logs/shard-$i" 2>&1 &
     pids+=($!)
 done
 for pid in "${pids[@]}"; do wait "$pid" || true; done
-"$bin" merge "$work"/shard-* --out "$work/merged" > "$work/merge.log" 2>&1 || { cat "$work/merge.log"; exit 1; }
+"$bin" merge "$work"/shard-* --out "$work/merged" > "$work/logs/merge" 2>&1 || { cat "$work/logs/merge"; exit 1; }
 python3 - "$work" "$shards" <<'PY'
 import json, sys
 work, shards = sys.argv[1], int(sys.argv[2])

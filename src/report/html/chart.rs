@@ -225,19 +225,25 @@ pub fn histogram(latency: &Histogram<u64>) -> Chart {
     let (log_low, log_high) = (low.ln(), (high * 1.01).ln());
     let x = Scale::new((log_low, log_high), (0.0, PLOT_WIDTH));
     let edge = |i: usize| (log_low + (log_high - log_low) * i as f64 / BUCKETS as f64).exp();
-    let counts: Vec<(f64, f64, u64)> = (0..BUCKETS)
-        .map(|i| (edge(i), edge(i + 1)))
-        .map(|(from, to)| (from, to, count_between(latency, from, to)))
-        .collect();
-    let highest = counts.iter().map(|c| c.2).max().unwrap_or(0).max(1) as f64;
+    // One pass over the recorded values, each into the bucket its logarithm falls in.
+    let mut counts = [0u64; BUCKETS];
+    for value in latency.iter_recorded() {
+        let at = (value.value_iterated_to().max(1) as f64).ln();
+        let bucket = ((at - log_low) / (log_high - log_low) * BUCKETS as f64).floor();
+        counts[(bucket.max(0.0) as usize).min(BUCKETS - 1)] += value.count_at_value();
+    }
+    let highest = counts.iter().copied().max().unwrap_or(0).max(1) as f64;
     let y = y_axis(highest);
-    let bars = (counts.iter().filter(|c| c.2 > 0))
-        .map(|&(from, to, count)| Bar {
-            x: x.at(from.ln()),
-            y: y.at(count as f64),
-            width: Px((x.at(to.ln()).0 - x.at(from.ln()).0 - 1.0).max(1.0)),
-            height: Px(PLOT_HEIGHT - y.at(count as f64).0),
-            title: format!("{}–{}: {count}", ms_label(from / 1000.0), ms_label(to / 1000.0)),
+    let bars = (counts.iter().enumerate().filter(|(_, count)| **count > 0))
+        .map(|(i, &count)| {
+            let (from, to) = (edge(i), edge(i + 1));
+            Bar {
+                x: x.at(from.ln()),
+                y: y.at(count as f64),
+                width: Px((x.at(to.ln()).0 - x.at(from.ln()).0 - 1.0).max(1.0)),
+                height: Px(PLOT_HEIGHT - y.at(count as f64).0),
+                title: format!("{}–{}: {count}", ms_label(from / 1000.0), ms_label(to / 1000.0)),
+            }
         })
         .collect();
     let ticks = [0, BUCKETS / 3, 2 * BUCKETS / 3, BUCKETS].map(|i| Tick {
@@ -254,15 +260,6 @@ pub fn histogram(latency: &Histogram<u64>) -> Chart {
         x_unit: "latency",
         y_unit: "requests",
     }
-}
-
-/// Requests in `[from, to)` microseconds.
-fn count_between(h: &Histogram<u64>, from: f64, to: f64) -> u64 {
-    let (from, to) = (from.ceil() as u64, to.ceil() as u64);
-    (h.iter_recorded())
-        .filter(|v| (from..to).contains(&v.value_iterated_to()))
-        .map(|v| v.count_at_value())
-        .sum()
 }
 
 /// The sessions held at the end of each second in which one opened or ended.
