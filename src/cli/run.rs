@@ -69,8 +69,8 @@ pub struct RunArgs {
     /// in the loop's `passes` either way.
     #[arg(long, value_enum, default_value_t = Record::Bounded)]
     record: Record,
-    /// Run only part I of N of each scenario's clients (I from 0): each group's instances dealt
-    /// out by index, arrival rates divided by N. `runner merge` combines the parts' results.
+    /// Run only part I of N of each scenario's clients (I from 0): each group's instances and
+    /// each schedule's arrivals dealt out by index. `runner merge` combines the parts' results.
     #[arg(long, value_name = "I/N")]
     shard: Option<Shard>,
 }

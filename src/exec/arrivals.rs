@@ -23,15 +23,21 @@ use super::shared::Shared;
 use super::timer;
 use crate::plan::ArrivalsPlan;
 
-/// Runs group `g`'s arrivals from `start` to the end of the schedule and of the last instance.
-/// Its instances' `index` counts on from `first_index`.
+/// Runs group `g`'s arrivals from `start` to the end of the schedule and of the last instance:
+/// in a shard, the arrivals of the schedule it owns, at their times. Its instances' `index`
+/// counts on from `first_index`.
 pub(super) async fn run(shared: Arc<Shared>, g: usize, plan: &ArrivalsPlan, start: Instant, first_index: u64) -> Done {
     let group = &shared.plan.groups[g];
-    let slots = Arc::new(Semaphore::new(plan.max_active as usize));
+    let shard = shared.shard;
+    let max_active = shard.max_active(plan.max_active);
+    let slots = Arc::new(Semaphore::new(max_active as usize));
     let mut tasks = JoinSet::new();
     let mut tally = Tally::new(&shared, group.name.clone(), plan);
-    shared.metrics.arrivals_began(&group.name, plan.scheduled());
-    for (k, offset) in (0u64..).zip(plan.schedule()) {
+    shared
+        .metrics
+        .arrivals_began(&group.name, shard.share(plan.scheduled()));
+    let owned = (0u64..).zip(plan.schedule()).filter(|(n, _)| shard.owns(*n));
+    for (n, offset) in owned {
         let due = start + offset;
         let wait = timer::sleep_until(due);
         tokio::pin!(wait);
@@ -53,16 +59,15 @@ pub(super) async fn run(shared: Arc<Shared>, g: usize, plan: &ArrivalsPlan, star
             continue;
         };
         // Numbered as in the whole run, so that shards' instances do not clash when merged.
-        let n = shared.shard.arrival(k);
         let instance = Instance {
             group: group.name.as_str().into(),
             client_id: n + 1,
             index: first_index + n,
             delay: Duration::ZERO,
-            shows_first: k < FIRST_KEPT,
+            shows_first: shard.ordinal(n + 1) <= FIRST_KEPT,
         };
         // Counted by the slots, not the tasks: a task that ended may not have been joined yet.
-        let active = plan.max_active - slots.available_permits() as u64;
+        let active = max_active - slots.available_permits() as u64;
         tally.started(active, second(&shared));
         let shared = shared.clone();
         tasks.spawn(async move {
@@ -122,14 +127,14 @@ impl Tally {
             result: ArrivalsResult {
                 group,
                 status: Status::Passed,
-                scheduled: plan.scheduled(),
+                scheduled: shared.shard.share(plan.scheduled()),
                 started: 0,
                 dropped: 0,
                 unreached: 0,
                 passed: 0,
                 failed: 0,
                 interrupted: 0,
-                max_active: plan.max_active,
+                max_active: shared.shard.max_active(plan.max_active),
                 peak_active: 0,
                 lateness_ms: None,
                 elapsed_ms: None,

@@ -179,9 +179,8 @@ async fn run_groups(shared: &Arc<Shared>) -> Groups {
             }
             Instances::Arrivals(plan) => {
                 let (first, start) = (arrival_index, started + group.start_after);
-                // Indexes as in the whole run, whose schedule this shard's is a part of.
                 arrival_index += plan.scheduled();
-                let plan = shared.shard.arrivals(plan);
+                let plan = plan.clone();
                 tasks.spawn(async move { Ended::Arrivals(g, arrivals::run(shared, g, &plan, start, first).await) });
             }
         }
@@ -203,11 +202,11 @@ async fn run_groups(shared: &Arc<Shared>) -> Groups {
 }
 
 /// A group's instances in `shard` as the progress display counts them: its share of the
-/// `count`, or the arrivals its part of the schedule holds.
+/// `count`, or of the arrivals its schedule holds.
 fn instances(group: &GroupPlan, shard: Shard) -> u64 {
     match &group.instances {
         Instances::Count(count) => shard.share(*count),
-        Instances::Arrivals(plan) => shard.arrivals(plan).scheduled(),
+        Instances::Arrivals(plan) => shard.share(plan.scheduled()),
     }
 }
 

@@ -1,7 +1,8 @@
 //! `--shard I/N`: the I-th of N deterministic parts of a run, so that N processes (on N machines)
 //! together run it once. Each group's instances are dealt out by index — instance `k` (from 0)
-//! to shard `k % N` — and each arrival schedule runs at `1/N` of its rate, with `1/N` of its
-//! `max_active` (rounded up). Instances keep the ids and indexes they have in the whole run, so
+//! to shard `k % N` — and so are the arrivals of each schedule, each at its own time: every
+//! shard runs `1/N` of the rate, interleaved with the others, with `1/N` of `max_active`
+//! (rounded up). Instances and arrivals keep the ids and indexes they have in the whole run, so
 //! that the shards' results merge without clashes.
 
 use std::fmt;
@@ -9,7 +10,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::plan::{ArrivalsPlan, BarrierPlan};
+use crate::plan::BarrierPlan;
 
 /// Shard `index` (from 0) of `count`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,27 +42,14 @@ impl Shard {
         n / self.count + u64::from(self.index < n % self.count)
     }
 
-    /// The whole run's arrival number (from 0) of this shard's `k`-th arrival: the shards'
-    /// schedules interleave, each at `1/N` of the rate.
-    pub fn arrival(&self, k: u64) -> u64 {
-        k * self.count + self.index
-    }
-
-    /// The place (from 1) among this shard's arrivals of the one with id `client_id`.
+    /// The place (from 1) among this shard's instances of the group's one with id `client_id`.
     pub fn ordinal(&self, client_id: u64) -> u64 {
         (client_id - 1) / self.count + 1
     }
 
-    /// This shard's part of an arrival schedule: every rate and `max_active` divided by N.
-    pub fn arrivals(&self, plan: &ArrivalsPlan) -> ArrivalsPlan {
-        let n = self.count as f64;
-        let mut part = plan.clone();
-        for stage in &mut part.stages {
-            stage.from /= n;
-            stage.to /= n;
-        }
-        part.max_active = plan.max_active.div_ceil(self.count).max(1);
-        part
+    /// This shard's part of an arrival group's `max_active`.
+    pub fn max_active(&self, max_active: u64) -> u64 {
+        max_active.div_ceil(self.count).max(1)
     }
 
     /// A barrier waits for the parties of this shard only: the others meet in their own
@@ -139,24 +127,12 @@ mod tests {
     }
 
     #[test]
-    fn an_arrival_schedule_runs_at_a_share_of_its_rate() {
-        let plan = ArrivalsPlan {
-            stages: vec![crate::plan::Stage {
-                from: 30.0,
-                to: 90.0,
-                over: std::time::Duration::from_secs(10),
-            }],
-            max_active: 10,
-        };
-        let part = Shard { index: 1, count: 3 }.arrivals(&plan);
-        assert_eq!(
-            (part.stages[0].from, part.stages[0].to, part.max_active),
-            (10.0, 30.0, 4)
-        );
-        assert_eq!(part.scheduled() * 3, plan.scheduled());
+    fn a_shard_counts_its_own_instances_and_its_part_of_max_active() {
         let shard = Shard { index: 1, count: 3 };
-        let ids: Vec<u64> = (0..3).map(|k| shard.arrival(k) + 1).collect();
+        let ids: Vec<u64> = (0..9).filter(|k| shard.owns(*k)).map(|k| k + 1).collect();
         assert_eq!(ids, [2, 5, 8]);
-        assert_eq!(ids.iter().map(|&id| shard.ordinal(id)).collect::<Vec<_>>(), [1, 2, 3]);
+        let ordinals: Vec<u64> = ids.iter().map(|&id| shard.ordinal(id)).collect();
+        assert_eq!(ordinals, [1, 2, 3]);
+        assert_eq!([10, 9, 1].map(|m| shard.max_active(m)), [4, 3, 1]);
     }
 }

@@ -218,6 +218,18 @@ async fn a_shard_runs_its_share_of_an_arrival_rate() {
         "the whole run's arrivals 1, 3, 5…; shard 1's are 2, 4, 6…"
     );
     assert_eq!((group.kept, group.omitted), (10, 0), "its own first ten are kept");
+    // Dealt out one by one, the schedule's arrivals add up across shards however they divide.
+    let mut started = 0;
+    for index in 0..3 {
+        let (events, _) = mpsc::channel(1);
+        let run = Run {
+            shard: Shard { index, count: 3 },
+            ..Run::new(CancellationToken::new())
+        };
+        let result = run_scenario(plan(&arrivals("{ rate: 10/s, for: 1s }", QUICK_CHECK)), &run, events).await;
+        started += result.arrivals[0].started;
+    }
+    assert_eq!(started, 10);
 }
 
 #[tokio::test(start_paused = true)]
