@@ -49,11 +49,23 @@ fn json(path: &Path) -> Value {
     serde_json::from_str(&text).unwrap()
 }
 
-fn histogram(report: &Value, step: &str) -> Histogram<u64> {
+/// The histogram a `latency` of `report.json` keeps.
+fn histogram(latency: &Value) -> Histogram<u64> {
     use base64::Engine;
-    let text = report["metrics"]["steps"][step]["histogram"].as_str().unwrap();
+    let text = latency["histogram"].as_str().unwrap();
     let bytes = base64::engine::general_purpose::STANDARD.decode(text).unwrap();
-    Deserializer::new().deserialize(&mut bytes.as_slice()).unwrap()
+    let mut histogram: Histogram<u64> = Deserializer::new().deserialize(&mut bytes.as_slice()).unwrap();
+    histogram.auto(true);
+    histogram
+}
+
+/// The shards' histograms of one figure, added.
+fn added(parts: &[Value], figure: fn(&Value) -> &Value) -> Histogram<u64> {
+    let mut sum = histogram(figure(&parts[0]));
+    for part in &parts[1..] {
+        sum.add(histogram(figure(part))).unwrap();
+    }
+    sum
 }
 
 fn ms(report: &Value, step: &str, stat: &str) -> f64 {
@@ -152,17 +164,22 @@ async fn three_shards_merged_are_the_whole_run() {
         .collect();
     assert_eq!(thresholds, [true, true, true]);
 
-    // The merged histogram is the shards' added: its percentiles are theirs together, exactly.
-    let mut added = histogram(&parts[0], "sleep");
-    added.auto(true);
-    for part in &parts[1..] {
-        added.add(histogram(part, "sleep")).unwrap();
+    // The merged histograms are the shards' added: their percentiles are theirs together, exactly.
+    fn sleep(r: &Value) -> &Value {
+        &r["metrics"]["steps"]["sleep"]["latency"]
     }
-    let together = histogram(&merged, "sleep");
-    assert_eq!(together, added);
+    let together = added(&parts, sleep);
+    assert_eq!(histogram(sleep(&merged)), together);
     assert_eq!(together.len(), 30);
-    let p99 = added.value_at_quantile(0.99) as f64 / 1000.0;
+    let p99 = together.value_at_quantile(0.99) as f64 / 1000.0;
     assert_eq!(ms(&merged, "sleep", "p99_ms"), p99);
+    fn lateness(r: &Value) -> &Value {
+        &r["metrics"]["groups"]["visitors"]["lateness"]
+    }
+    let late = added(&parts, lateness);
+    assert_eq!(histogram(lateness(&merged)), late);
+    let p99 = late.value_at_quantile(0.99) as f64 / 1000.0;
+    assert_eq!(merged["arrivals"][0]["lateness_ms"]["p99"].as_f64(), Some(p99));
     // And close to the whole run's, whose calls sleep as long.
     let (one, all) = (ms(&merged, "sleep", "p50_ms"), ms(&whole, "sleep", "p50_ms"));
     assert!(

@@ -68,6 +68,11 @@ pub fn decoded(text: &str) -> Option<Histogram<u64>> {
 
 /// The percentiles of a histogram, in milliseconds; none for an empty one.
 pub fn latency(h: &Histogram<u64>) -> Option<Latency> {
+    latency_with(h, false)
+}
+
+/// The percentiles of a histogram, and with `whole` the histogram itself ([`encoded`]).
+pub fn latency_with(h: &Histogram<u64>, whole: bool) -> Option<Latency> {
     (!h.is_empty()).then(|| Latency {
         count: h.len(),
         min_ms: millis(h.min()),
@@ -75,6 +80,7 @@ pub fn latency(h: &Histogram<u64>) -> Option<Latency> {
         p90_ms: millis(h.value_at_quantile(0.90)),
         p99_ms: millis(h.value_at_quantile(0.99)),
         max_ms: millis(h.max()),
+        histogram: whole.then(|| encoded(h)),
     })
 }
 

@@ -16,7 +16,7 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
-use super::latency::{Samples, encoded, latency, micros, millis, new_histogram, record};
+use super::latency::{Samples, latency, latency_with, micros, millis, new_histogram, record};
 use super::result::{Latency, Spread, Status};
 use super::session_metrics::{SessionEnd, SessionMetrics, SessionTally};
 use super::timeline::{MarkKind, Timeline, TimelineReport};
@@ -121,10 +121,6 @@ pub struct StepMetrics {
     pub verdicts: BTreeMap<Cow<'static, str>, u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency: Option<Latency>,
-    /// Every request's latency in microseconds, as HdrHistogram's compressed V2 format in
-    /// base64; in the report written at the end only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub histogram: Option<String>,
     /// For a fixed-rate loop: how late its passes started, across every client.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lateness: Option<Latency>,
@@ -311,7 +307,8 @@ impl Metrics {
         self.report_with(false)
     }
 
-    /// The report at the end: with each histogram whole, for `report.html` and `runner merge`.
+    /// The report at the end: each latency with its histogram, for `report.html` and `runner
+    /// merge`.
     pub fn final_report(&self) -> MetricsReport {
         self.report_with(true)
     }
@@ -324,9 +321,9 @@ impl Metrics {
                 .map(|(name, tally)| (name.to_string(), tally.report(histograms)))
                 .collect(),
             groups: (table.groups.iter())
-                .map(|(name, group)| (name.clone(), group.report()))
+                .map(|(name, group)| (name.clone(), group.report(histograms)))
                 .collect(),
-            sessions: table.sessions.report(),
+            sessions: table.sessions.report(histograms),
         }
     }
 
@@ -407,7 +404,7 @@ fn group_mut<'t>(groups: &'t mut BTreeMap<String, GroupTally>, group: &str) -> &
 }
 
 impl GroupTally {
-    fn report(&self) -> GroupMetrics {
+    fn report(&self, whole: bool) -> GroupMetrics {
         GroupMetrics {
             passed: self.passed,
             failed: self.failed,
@@ -415,7 +412,7 @@ impl GroupTally {
                 scheduled: a.scheduled,
                 started: a.started,
                 dropped: a.dropped,
-                lateness: latency(&a.lateness.histogram()),
+                lateness: latency_with(&a.lateness.histogram(), whole),
             }),
         }
     }
@@ -477,7 +474,7 @@ impl Tally {
         self.series.at(second).errors += 1;
     }
 
-    fn report(&self, histogram: bool) -> StepMetrics {
+    fn report(&self, whole: bool) -> StepMetrics {
         let mut series = self.series.points.clone();
         series.extend(self.series.point());
         StepMetrics {
@@ -487,9 +484,8 @@ impl Tally {
             failures: borrowed(&self.failures),
             statuses: self.statuses.clone(),
             verdicts: borrowed(&self.verdicts),
-            latency: latency(&self.latency),
-            histogram: (histogram && !self.latency.is_empty()).then(|| encoded(&self.latency)),
-            lateness: latency(&self.lateness.histogram()),
+            latency: latency_with(&self.latency, whole),
+            lateness: latency_with(&self.lateness.histogram(), whole),
             series,
         }
     }

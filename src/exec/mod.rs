@@ -33,7 +33,7 @@ mod transcript;
 mod window;
 
 pub use event::{Actor, Event, Exchange};
-pub use latency::{decoded as decoded_histogram, encoded as encoded_histogram, latency as latency_of};
+pub use latency::{decoded as decoded_histogram, latency_with};
 pub use metrics::{ArrivalMetrics, GroupMetrics, MetricsReport, Point, StepMetrics};
 pub use record::Record;
 pub use result::{

@@ -159,6 +159,10 @@ pub struct Latency {
     pub p99_ms: f64,
     /// Slowest.
     pub max_ms: f64,
+    /// The samples themselves, in microseconds: HdrHistogram's compressed V2 format in base64,
+    /// in the report written at the end only (for `report.html` and `runner merge`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub histogram: Option<String>,
 }
 
 /// One client instance's run: what its result file `client_<id>_<group>.json` holds.

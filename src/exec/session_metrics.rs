@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::latency::{Samples, latency, micros};
+use super::latency::{Samples, latency_with, micros};
 use super::result::Latency;
 use super::series::{Second, point_at};
 
@@ -103,9 +103,9 @@ impl SessionTally {
         (self.report.opened > 0).then_some(self.report.active)
     }
 
-    pub(super) fn report(&self) -> SessionMetrics {
+    pub(super) fn report(&self, whole: bool) -> SessionMetrics {
         SessionMetrics {
-            idle_to_expiry: latency(&self.idle_to_expiry.histogram()),
+            idle_to_expiry: latency_with(&self.idle_to_expiry.histogram(), whole),
             ..self.report.clone()
         }
     }
@@ -152,7 +152,7 @@ mod tests {
         tally.opened(4);
         tally.ended(6, SessionEnd::LeftOpen);
         tally.ended(6, SessionEnd::Rejected);
-        let report = tally.report();
+        let report = tally.report(false);
         let counts = (
             report.opened,
             report.closed,

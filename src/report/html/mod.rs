@@ -154,7 +154,8 @@ fn step_view(name: &str, metrics: &StepMetrics, seconds: f64) -> StepView {
     if metrics.requests > 0 {
         charts.push(chart::latency_over_time(&metrics.series, seconds));
     }
-    if let Some(histogram) = metrics.histogram.as_deref().and_then(decoded_histogram) {
+    let histogram = metrics.latency.as_ref().and_then(|l| l.histogram.as_deref());
+    if let Some(histogram) = histogram.and_then(decoded_histogram) {
         charts.push(chart::histogram(&histogram));
     }
     if metrics.failed > 0 {

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::metrics::{self, Part};
 use crate::exec::{
-    ArrivalsResult, Lane, MetricsReport, ScenarioResult, Status, ThresholdResult, TimelineReport, judge_at_end,
+    ArrivalsResult, Lane, MetricsReport, ScenarioResult, Spread, Status, ThresholdResult, TimelineReport, judge_at_end,
 };
 use crate::plan::metric::{MCP_SUBJECT, Of, splits};
 use crate::plan::{Limit, ThresholdPlan};
@@ -59,6 +59,18 @@ pub fn combine(parts: Vec<ScenarioResult>) -> Result<ScenarioResult, CombineErro
     clients.sort_by_key(|c| c.index);
     for group in &mut arrivals {
         group.instances.sort_by_key(|c| c.client_id);
+        // The same samples as the group's metrics, whose histograms merged exactly.
+        let lateness = metrics
+            .groups
+            .get(&group.group)
+            .and_then(|g| g.arrivals.as_ref()?.lateness.as_ref());
+        if let Some(l) = lateness {
+            group.lateness_ms = Some(Spread {
+                p50: l.p50_ms,
+                p99: l.p99_ms,
+                max: l.max_ms,
+            });
+        }
     }
     let mut merged = ScenarioResult {
         name: scenario,
@@ -139,8 +151,9 @@ fn plan_of(result: &ThresholdResult, metrics: &MetricsReport) -> Option<Threshol
     })
 }
 
-/// An arrival group's part added to the group's merged result: counts summed, the spreads the
-/// worst of the parts' (no histogram is kept of them), the series aligned.
+/// An arrival group's part added to the group's merged result: counts summed, the series
+/// aligned, the instances' times the worst of the parts' (no histogram is kept of them; the
+/// start lateness is read from the merged metrics after).
 fn add_arrivals(merged: &mut Vec<ArrivalsResult>, mut part: ArrivalsResult, offset_ms: f64) {
     for instance in &mut part.instances {
         instance.start_ms += offset_ms;
@@ -169,7 +182,6 @@ fn add_arrivals(merged: &mut Vec<ArrivalsResult>, mut part: ArrivalsResult, offs
     ] {
         *sum += add;
     }
-    group.lateness_ms = metrics::worst_spread(group.lateness_ms, part.lateness_ms);
     group.elapsed_ms = metrics::worst_spread(group.elapsed_ms, part.elapsed_ms);
     group.error = group.error.take().or(part.error);
     for point in part.series {

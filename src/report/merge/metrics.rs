@@ -1,14 +1,14 @@
-//! The shards' metrics as one: counts summed, latency histograms merged exactly (HdrHistogram's
-//! own addition, so percentiles are those of every request, not averages of the shards'), series
-//! aligned by wall clock to the second. Figures that `report.json` keeps no histogram of — a
-//! second's percentiles, loop and arrival lateness, idle time before expiry — merge to the worst
-//! of the shards' (the highest percentile, the lowest minimum): a bound, said so in the docs.
+//! The shards' metrics as one: counts summed, latencies merged exactly by their histograms
+//! (HdrHistogram's own addition, so percentiles are those of every sample, not averages of the
+//! shards'), series aligned by wall clock to the second. A second's percentiles, which
+//! `report.json` keeps no histogram of, merge to the worst of the shards': a bound, said so in
+//! the docs.
 
 use std::collections::BTreeMap;
 
 use crate::exec::{
     GroupMetrics, Latency, MetricsReport, Point, SessionMetrics, SessionPoint, Spread, StepMetrics, decoded_histogram,
-    encoded_histogram, latency_of,
+    latency_with,
 };
 
 /// One shard's metrics, and how long after the first shard it started.
@@ -42,14 +42,13 @@ pub fn combine(parts: &[Part<'_>]) -> Result<MetricsReport, String> {
     Ok(MetricsReport {
         total: step(&totals)?,
         steps,
-        groups: groups(parts),
-        sessions: sessions(parts),
+        groups: groups(parts)?,
+        sessions: sessions(parts)?,
     })
 }
 
 fn step(parts: &[(&StepMetrics, f64)]) -> Result<StepMetrics, String> {
     let mut merged = StepMetrics::default();
-    let mut histogram = None;
     for &(part, offset) in parts {
         merged.requests += part.requests;
         merged.passed += part.passed;
@@ -57,25 +56,12 @@ fn step(parts: &[(&StepMetrics, f64)]) -> Result<StepMetrics, String> {
         add_counts(&mut merged.failures, &part.failures);
         add_counts(&mut merged.statuses, &part.statuses);
         add_counts(&mut merged.verdicts, &part.verdicts);
-        merged.lateness = worst_latency(merged.lateness.take(), part.lateness.clone());
         add_points(&mut merged.series, &part.series, seconds(offset));
-        if part.requests == 0 {
-            continue;
+        if part.latency.as_ref().is_some_and(|l| l.histogram.is_none()) {
+            return Err("a shard's report.json keeps no latency histogram (it was written by an older runner): run the shards again".into());
         }
-        let text = part.histogram.as_deref().ok_or(
-            "a shard's report.json keeps no latency histogram (it was written by an older runner): run the shards again",
-        )?;
-        let decoded = decoded_histogram(text).ok_or("a shard's latency histogram is not one HdrHistogram reads")?;
-        match &mut histogram {
-            None => histogram = Some(decoded),
-            Some(sum) => sum
-                .add(&decoded)
-                .map_err(|e| format!("the histograms do not add up: {e}"))?,
-        }
-    }
-    if let Some(histogram) = histogram {
-        merged.latency = latency_of(&histogram);
-        merged.histogram = Some(encoded_histogram(&histogram));
+        merged.latency = merged_latency(merged.latency.take(), part.latency.clone())?;
+        merged.lateness = merged_latency(merged.lateness.take(), part.lateness.clone())?;
     }
     Ok(merged)
 }
@@ -117,23 +103,33 @@ fn highest(a: Option<f64>, b: Option<f64>) -> Option<f64> {
     }
 }
 
-/// Percentiles merged without a histogram: every count, the lowest minimum, the highest of the
-/// rest.
-fn worst_latency(a: Option<Latency>, b: Option<Latency>) -> Option<Latency> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(Latency {
-            count: a.count + b.count,
-            min_ms: a.min_ms.min(b.min_ms),
-            p50_ms: a.p50_ms.max(b.p50_ms),
-            p90_ms: a.p90_ms.max(b.p90_ms),
-            p99_ms: a.p99_ms.max(b.p99_ms),
-            max_ms: a.max_ms.max(b.max_ms),
-        }),
-        (a, b) => a.or(b),
+/// Two latencies as one: exactly when both keep their histogram (their sum, read again), else
+/// bounded: every count, the lowest minimum and the highest of the rest.
+fn merged_latency(a: Option<Latency>, b: Option<Latency>) -> Result<Option<Latency>, String> {
+    let (a, b) = match (a, b) {
+        (Some(a), Some(b)) => (a, b),
+        (a, b) => return Ok(a.or(b)),
+    };
+    let decode = |text: &str| decoded_histogram(text).ok_or("a shard's histogram is not one HdrHistogram reads");
+    if let (Some(x), Some(y)) = (a.histogram.as_deref(), b.histogram.as_deref()) {
+        let mut sum = decode(x)?;
+        sum.add(decode(y)?)
+            .map_err(|e| format!("the histograms do not add up: {e}"))?;
+        return Ok(latency_with(&sum, true));
     }
+    Ok(Some(Latency {
+        count: a.count + b.count,
+        min_ms: a.min_ms.min(b.min_ms),
+        p50_ms: a.p50_ms.max(b.p50_ms),
+        p90_ms: a.p90_ms.max(b.p90_ms),
+        p99_ms: a.p99_ms.max(b.p99_ms),
+        max_ms: a.max_ms.max(b.max_ms),
+        histogram: None,
+    }))
 }
 
-/// Spreads merged the same way.
+/// An arrival group's spread of instance times, which is kept as three percentiles only: the
+/// highest of each.
 pub fn worst_spread(a: Option<Spread>, b: Option<Spread>) -> Option<Spread> {
     match (a, b) {
         (Some(a), Some(b)) => Some(Spread {
@@ -145,7 +141,7 @@ pub fn worst_spread(a: Option<Spread>, b: Option<Spread>) -> Option<Spread> {
     }
 }
 
-fn groups(parts: &[Part<'_>]) -> BTreeMap<String, GroupMetrics> {
+fn groups(parts: &[Part<'_>]) -> Result<BTreeMap<String, GroupMetrics>, String> {
     let mut merged: BTreeMap<String, GroupMetrics> = BTreeMap::new();
     for (name, group) in parts.iter().flat_map(|p| &p.metrics.groups) {
         let Some(sum) = merged.get_mut(name) else {
@@ -158,16 +154,16 @@ fn groups(parts: &[Part<'_>]) -> BTreeMap<String, GroupMetrics> {
             sum.scheduled += part.scheduled;
             sum.started += part.started;
             sum.dropped += part.dropped;
-            sum.lateness = worst_latency(sum.lateness.take(), part.lateness.clone());
+            sum.lateness = merged_latency(sum.lateness.take(), part.lateness.clone())?;
         }
     }
-    merged
+    Ok(merged)
 }
 
 /// Session counts summed; the series aligned, with each second's active sessions the sum of
 /// every shard's at that second, and the peak the most of those (or of a shard's own peak,
 /// which a second's end may not show).
-fn sessions(parts: &[Part<'_>]) -> SessionMetrics {
+fn sessions(parts: &[Part<'_>]) -> Result<SessionMetrics, String> {
     let mut merged = SessionMetrics::default();
     for part in parts {
         let s = &part.metrics.sessions;
@@ -184,7 +180,7 @@ fn sessions(parts: &[Part<'_>]) -> SessionMetrics {
             *sum += add;
         }
         merged.peak_active = merged.peak_active.max(s.peak_active);
-        merged.idle_to_expiry = worst_latency(merged.idle_to_expiry.take(), s.idle_to_expiry.clone());
+        merged.idle_to_expiry = merged_latency(merged.idle_to_expiry.take(), s.idle_to_expiry.clone())?;
     }
     let shifted: Vec<Vec<SessionPoint>> = (parts.iter())
         .map(|p| {
@@ -221,7 +217,7 @@ fn sessions(parts: &[Part<'_>]) -> SessionMetrics {
         merged.peak_active = merged.peak_active.max(point.active);
         merged.series.push(point);
     }
-    merged
+    Ok(merged)
 }
 
 #[cfg(test)]
@@ -241,8 +237,7 @@ mod tests {
             requests: micros.len() as u64,
             passed: micros.len() as u64,
             failures: BTreeMap::from([(Cow::Borrowed("timeout"), 1)]),
-            latency: latency_of(&histogram),
-            histogram: Some(encoded_histogram(&histogram)),
+            latency: latency_with(&histogram, true),
             series,
             ..StepMetrics::default()
         }
@@ -275,7 +270,7 @@ mod tests {
     #[test]
     fn a_part_without_a_histogram_cannot_merge() {
         let mut old = step_of(&[1_000], Vec::new());
-        old.histogram = None;
+        old.latency.as_mut().unwrap().histogram = None;
         let error = step(&[(&old, 0.0)]).unwrap_err();
         assert!(error.contains("older runner"), "{error}");
     }
@@ -309,7 +304,7 @@ mod tests {
                 offset_ms: 1_000.0,
             },
         ];
-        let merged = sessions(&parts);
+        let merged = sessions(&parts).unwrap();
         let points: Vec<_> = (merged.series.iter())
             .map(|p| (p.second, p.opened, p.ended, p.active))
             .collect();
