@@ -6,7 +6,8 @@ use chrono::{DateTime, Utc};
 
 use super::metrics::{self, Part};
 use crate::exec::{
-    ArrivalsResult, Lane, MetricsReport, ScenarioResult, Spread, Status, ThresholdResult, TimelineReport, judge_at_end,
+    ArrivalsResult, ClientResult, Lane, Latency, MetricsReport, ScenarioResult, Spread, Status, StepResult,
+    ThresholdResult, TimelineReport, judge_at_end,
 };
 use crate::plan::metric::{MCP_SUBJECT, Of, splits};
 use crate::plan::{Limit, ThresholdPlan};
@@ -40,67 +41,99 @@ pub fn combine(parts: Vec<ScenarioResult>) -> Result<ScenarioResult, CombineErro
     let (thresholds, breached) = judge_at_end(&thresholds, &metrics, None);
     let error = own_errors(&parts).or(breached);
     let timeline = timeline(&parts, &offsets);
-    let mut clients = Vec::new();
-    let (mut before, mut after, mut arrivals) = (Vec::new(), Vec::new(), Vec::<ArrivalsResult>::new());
-    let mut assertions_run = 0;
     let interrupted = parts.iter().any(|p| p.status == Status::Interrupted);
-    for (part, offset) in parts.into_iter().zip(offsets) {
-        assertions_run += part.assertions_run;
-        before.extend(part.before);
-        after.extend(part.after);
-        clients.extend(part.clients.into_iter().map(|mut c| {
-            c.start_ms += offset;
-            c
-        }));
-        for group in part.arrivals {
-            add_arrivals(&mut arrivals, group, offset);
-        }
+    let mut ran = gathered(parts, &offsets);
+    for group in &mut ran.arrivals {
+        start_lateness(group, &metrics);
     }
-    clients.sort_by_key(|c| c.index);
-    for group in &mut arrivals {
-        group.instances.sort_by_key(|c| c.client_id);
-        // The same samples as the group's metrics, whose histograms merged exactly.
-        let lateness = metrics
-            .groups
-            .get(&group.group)
-            .and_then(|g| g.arrivals.as_ref()?.lateness.as_ref());
-        if let Some(l) = lateness {
-            group.lateness_ms = Some(Spread {
-                p50: l.p50_ms,
-                p99: l.p99_ms,
-                max: l.max_ms,
-            });
-        }
-    }
-    let mut merged = ScenarioResult {
+    let passed = error.is_none()
+        && ran.clients.iter().all(|c| c.status.passed())
+        && ran.arrivals.iter().all(|a| a.status.passed());
+    Ok(ScenarioResult {
         name: scenario,
         path,
-        status: Status::Passed,
+        status: match (interrupted, passed) {
+            (true, _) => Status::Interrupted,
+            (false, true) => Status::Passed,
+            (false, false) => Status::Failed,
+        },
         error,
         started_at,
         elapsed_ms,
-        assertions_run,
-        before,
-        clients,
-        arrivals,
-        after,
+        assertions_run: ran.assertions_run,
+        before: ran.before,
+        clients: ran.clients,
+        arrivals: ran.arrivals,
+        after: ran.after,
+        // As a run writes it: the percentiles, the histograms being in `metrics`.
         latency: (metrics.steps.iter())
-            .filter_map(|(name, step)| Some((name.clone(), step.latency.clone()?)))
+            .filter_map(|(name, step)| {
+                let latency = step.latency.clone()?;
+                Some((
+                    name.clone(),
+                    Latency {
+                        histogram: None,
+                        ..latency
+                    },
+                ))
+            })
             .collect(),
         metrics,
         thresholds,
         timeline,
         shard: None,
+    })
+}
+
+/// What the shards' clients and phases did, gathered.
+struct Gathered {
+    before: Vec<StepResult>,
+    clients: Vec<ClientResult>,
+    arrivals: Vec<ArrivalsResult>,
+    after: Vec<StepResult>,
+    assertions_run: u64,
+}
+
+/// Every shard's phases, clients and arrival groups, on the merged time axis: clients by their
+/// index in the whole run, arrival instances by id.
+fn gathered(parts: Vec<ScenarioResult>, offsets: &[f64]) -> Gathered {
+    let mut ran = Gathered {
+        before: Vec::new(),
+        clients: Vec::new(),
+        arrivals: Vec::new(),
+        after: Vec::new(),
+        assertions_run: 0,
     };
-    let passed = merged.error.is_none()
-        && merged.clients.iter().all(|c| c.status.passed())
-        && merged.arrivals.iter().all(|a| a.status.passed());
-    merged.status = match (interrupted, passed) {
-        (true, _) => Status::Interrupted,
-        (false, true) => Status::Passed,
-        (false, false) => Status::Failed,
-    };
-    Ok(merged)
+    for (part, &offset) in parts.into_iter().zip(offsets) {
+        ran.assertions_run += part.assertions_run;
+        ran.before.extend(part.before);
+        ran.after.extend(part.after);
+        ran.clients.extend(part.clients.into_iter().map(|mut c| {
+            c.start_ms += offset;
+            c
+        }));
+        for group in part.arrivals {
+            add_arrivals(&mut ran.arrivals, group, offset);
+        }
+    }
+    ran.clients.sort_by_key(|c| c.index);
+    for group in &mut ran.arrivals {
+        group.instances.sort_by_key(|c| c.client_id);
+    }
+    ran
+}
+
+/// An arrival group's start lateness from the merged metrics: the same samples, whose histograms
+/// merged exactly.
+fn start_lateness(group: &mut ArrivalsResult, metrics: &MetricsReport) {
+    let lateness = (metrics.groups.get(&group.group)).and_then(|g| g.arrivals.as_ref()?.lateness.as_ref());
+    if let Some(l) = lateness {
+        group.lateness_ms = Some(Spread {
+            p50: l.p50_ms,
+            p99: l.p99_ms,
+            max: l.max_ms,
+        });
+    }
 }
 
 fn offset_ms(first: DateTime<Utc>, start: DateTime<Utc>) -> f64 {
@@ -226,5 +259,40 @@ fn timeline(parts: &[ScenarioResult], offsets: &[f64]) -> TimelineReport {
         sessions: parts.iter().map(|p| p.timeline.sessions).sum(),
         every: parts.iter().map(|p| p.timeline.every).max().unwrap_or(1),
         lanes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exec::Shard;
+    use crate::report::fixtures::scenario;
+
+    fn part(index: u64, error: Option<&str>) -> ScenarioResult {
+        let mut result = scenario("s", Vec::new());
+        result.shard = Some(Shard { index, count: 3 });
+        result.error = error.map(Into::into);
+        result
+    }
+
+    #[test]
+    fn a_shards_own_errors_stay_but_those_of_thresholds_judged_at_its_end() {
+        let parts = [
+            part(0, Some("threshold `echo.requests` breached: value 10 (limit == 30)")),
+            part(1, Some("2 thresholds breached: `a`, `b`")),
+            part(2, None),
+        ];
+        assert_eq!(own_errors(&parts), None, "judged again on the merged figures");
+        let parts = [
+            part(
+                0,
+                Some("threshold `echo.latency.p99` breached at 3s: value 900ms (limit < 50ms)"),
+            ),
+            part(1, Some("after: step `count rows` (s.yaml:9:7): expected 30, found 10")),
+        ];
+        assert_eq!(
+            own_errors(&parts).unwrap(),
+            "shard 0/3: threshold `echo.latency.p99` breached at 3s: value 900ms (limit < 50ms); shard 1/3: after: step `count rows` (s.yaml:9:7): expected 30, found 10"
+        );
     }
 }
